@@ -1,0 +1,47 @@
+"""nbgrader configuration of the Keras APIs course (read by every nbgrader command and formgrader)."""
+import os
+
+c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
+
+c.CourseDirectory.course_id = "keras-apis"
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+
+# Keras cells build models and train for a few seconds; 30 s per cell (nbgrader's default) is
+# too tight on a busy two-core grader. An endless cell is still interrupted after 120 s, and a
+# kernel that ignores the interrupt is killed and the notebook scored as it stands.
+c.Execute.timeout = 120
+c.Execute.interrupt_on_timeout = True
+c.Execute.startup_timeout = 120
+
+# The points of every test cell are decided outside the student's kernel: right after Execute,
+# VerifyEvidence re-runs the instructor's copy of each test cell against the evidence the kernel
+# recorded and replaces the cell's outputs with the verdict (keras_course/grading/verify.py).
+# That also keeps TensorFlow's log lines on stderr from costing a correct test cell its points.
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "keras_course.grading.verify.VerifyEvidence",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# TensorFlow's and Keras's log lines in other cells are noise in the graded copy and the
+# feedback: drop stderr outputs that are only that.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"tensorflow|absl|cuda_|cudart|oneDNN|UserWarning|All log messages before"
+
+# Students' feedback shows each failed check's message but never the hidden test code.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "keras_course.grading.feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# Never copy caches, checkpoints or byte code into release/ or back from students.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".DS_Store",
+                            "feedback", "*.egg-info"]
+
+# A solution cell students start from.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

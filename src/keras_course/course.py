@@ -1,0 +1,186 @@
+"""The instructor's commands: `release`, `demo` and `grade` (what `make` runs).
+
+    python -m keras_course.course release   # regenerate release/ from source/
+    python -m keras_course.course demo      # release, a demo class, autograde, feedback, CSV
+    python -m keras_course.course grade     # autograde what is in submitted/, feedback, CSV
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import nbformat
+
+from .submissions import Variant, make_submission, read_variant
+
+
+def course_root(start: Path | None = None) -> Path:
+    """The folder holding `nbgrader_config.py`, from `start` (default: here) upwards."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "nbgrader_config.py").is_file() and (folder / "source").is_dir():
+            return folder
+    raise SystemExit(f"No course here: no nbgrader_config.py next to a source/ folder above {here}. "
+                     "Run this from the course repository.")
+
+
+def nbgrader_env() -> dict[str, str]:
+    """The environment for nbgrader: this Python's bin first on PATH (nbgrader calls alembic)."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    for key in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS"):
+        env.setdefault(key, "3" if key == "TF_CPP_MIN_LOG_LEVEL" else "0")
+    return env
+
+
+def nbgrader(root: Path, *args: str, log: Path | None = None) -> subprocess.CompletedProcess:
+    """Run one nbgrader command in the course root; its output goes to `log` (appended)."""
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=nbgrader_env(),
+                          capture_output=True, text=True)
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a") as f:
+            f.write(f"$ nbgrader {' '.join(args)}\n{proc.stdout}{proc.stderr}\n")
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+        raise SystemExit(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode}):\n{tail}")
+    return proc
+
+
+def assignments(root: Path) -> list[str]:
+    """Assignment ids: the folders of source/, in order."""
+    return sorted(p.name for p in (root / "source").iterdir()
+                  if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def notebooks(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+
+
+def release(root: Path, log: Path | None = None) -> list[Path]:
+    """Regenerate release/ from source/ with `nbgrader generate_assignment` for every assignment."""
+    written = []
+    for assignment in assignments(root):
+        nbgrader(root, "generate_assignment", assignment, "--force", log=log)
+        written += notebooks(root / "release" / assignment)
+    return written
+
+
+def demo_class(root: Path) -> dict[str, dict[str, str]]:
+    """The demo class: student id -> {assignment: "reference" | "blank" | variant name}."""
+    with (root / "demo" / "class.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+def variant_path(root: Path, assignment: str, name: str) -> Path:
+    return root / "demo" / "variants" / assignment / f"{name}.py"
+
+
+def load_variant(root: Path, assignment: str, name: str) -> Variant | None:
+    """`reference` is None (the instructor's solution); `blank` and others are Variants."""
+    if name == "reference":
+        return None
+    if name == "blank":
+        return Variant("blank", "the untouched release notebook", [])
+    return read_variant(variant_path(root, assignment, name))
+
+
+def submit(root: Path, student: str, assignment: str, variant: Variant | None,
+           timestamp: str = "2026-11-20 12:00:00.000000 UTC") -> Path:
+    """Write a student's submission into submitted/<student>/<assignment>/ as nbgrader expects."""
+    folder = root / "submitted" / student / assignment
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for release_path in notebooks(root / "release" / assignment):
+        source_nb = nbformat.read(root / "source" / assignment / release_path.name, as_version=4)
+        release_nb = nbformat.read(release_path, as_version=4)
+        nbformat.write(make_submission(release_nb, source_nb, variant), folder / release_path.name)
+    (folder / "timestamp.txt").write_text(timestamp)
+    return folder
+
+
+def build_demo_class(root: Path) -> int:
+    """Fill submitted/ with the demo class; returns the number of submissions."""
+    count = 0
+    for student, work in demo_class(root).items():
+        for assignment, name in work.items():
+            submit(root, student, assignment, load_variant(root, assignment, name))
+            count += 1
+    return count
+
+
+def submitted_assignments(root: Path) -> list[str]:
+    folder = root / "submitted"
+    found = {p.parent.name for p in folder.glob("*/*/*.ipynb")} if folder.is_dir() else set()
+    return [a for a in assignments(root) if a in found]
+
+
+def grade(root: Path, log: Path) -> Path:
+    """Autograde everything in submitted/, generate feedback, export grades; returns the CSV."""
+    for assignment in submitted_assignments(root):
+        started = time.monotonic()
+        print(f"autograde {assignment} ...", flush=True)
+        nbgrader(root, "autograde", assignment, "--force", log=log)
+        nbgrader(root, "generate_feedback", assignment, "--force", log=log)
+        print(f"  done in {time.monotonic() - started:.0f} s", flush=True)
+    csv_path = root / "grades" / "grades.csv"
+    csv_path.parent.mkdir(exist_ok=True)
+    nbgrader(root, "export", "--to", str(csv_path), log=log)
+    return csv_path
+
+
+def summary(root: Path, csv_path: Path) -> str:
+    """A short table of scores per student and assignment, from the exported CSV."""
+    rows = list(csv.DictReader(csv_path.open()))
+    students = sorted({r["student_id"] for r in rows})
+    names = sorted({r["assignment"] for r in rows})
+    width = max([len(s) for s in students] + [7])
+    lines = ["student".ljust(width) + "  " + "  ".join(n[:14].rjust(14) for n in names)]
+    for student in students:
+        cells = []
+        for name in names:
+            row = next((r for r in rows if r["student_id"] == student and r["assignment"] == name),
+                       None)
+            cells.append(("-" if row is None or not row["timestamp"] else
+                          f"{float(row['score']):g}/{float(row['max_score']):g}").rjust(14))
+        lines.append(student.ljust(width) + "  " + "  ".join(cells))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m keras_course.course", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["release", "demo", "grade"])
+    parser.add_argument("--root", type=Path, default=None, help="course root (default: here)")
+    args = parser.parse_args(argv)
+    root = course_root(args.root)
+    log = root / "grades" / "nbgrader.log"
+    started = time.monotonic()
+    if args.command in ("release", "demo"):
+        written = release(root, log=log)
+        print(f"release/: {len(written)} student notebooks regenerated from source/")
+    if args.command == "demo":
+        print(f"submitted/: {build_demo_class(root)} demo submissions")
+    if args.command in ("demo", "grade"):
+        csv_path = grade(root, log)
+        print()
+        print(summary(root, csv_path))
+        print()
+        print(f"autograded notebooks: {root / 'autograded'}")
+        print(f"feedback:             {root / 'feedback'}")
+        print(f"grades CSV:           {csv_path}")
+        print(f"nbgrader log:         {log}")
+    print(f"{args.command} finished in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,284 @@
+"""Evidence for out-of-kernel grading: what a test cell's calls returned, and their replay.
+
+A graded test cell runs twice. In the student's kernel, `call(build_sequential, 20, 3)` calls the
+student's function, returns its result to the visible checks, and (under `nbgrader autograde`)
+records what came back as a display output of the cell. After the kernel is done, the
+`VerifyEvidence` preprocessor runs the instructor's copy of the same cell in the grader's own
+process, where `call(...)` hands back the recorded results in order instead of calling anything.
+The checks that decide the points therefore run where student code never ran.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import CourseCheckError
+
+#: MIME type of an evidence record in a cell's outputs.
+EVIDENCE_MIME = "application/vnd.keras-course.evidence+json"
+
+#: Largest record accepted, in characters of JSON (a contract model is about 10 000).
+MAX_RECORD_CHARS = 2_000_000
+
+
+class EvidenceError(CourseCheckError):
+    """The grader found no usable record of what a test cell's calls returned."""
+
+
+class CallFailedError(CourseCheckError):
+    """A graded function raised an exception when a test called it."""
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """Stands in, during replay, for a name the cell did not define (a student's function)."""
+
+    name: str
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class KernelOnly:
+    """Stands in, during replay, for a value only the kernel computed (a fixture model)."""
+
+    label: str
+
+
+@dataclass
+class Replay:
+    """The recorded calls of one test cell, handed back in order."""
+
+    records: list[dict]
+    position: int = 0
+    used: list[str] = field(default_factory=list)
+
+    def next_record(self, kind: str, label: str) -> dict:
+        """The next record, which must be of `kind`; missing evidence is a failed check."""
+        while self.position < len(self.records):
+            record = self.records[self.position]
+            self.position += 1
+            if record.get("kind") == kind:
+                self.used.append(label)
+                return record
+        raise EvidenceError(
+            f"There is no record of {label} from your kernel, so this test earns no points. "
+            "It usually means the notebook stopped before this cell or the cell was changed: "
+            "run the whole notebook from the top (Kernel, Restart and Run All) and check that "
+            "every cell runs."
+        )
+
+
+_REPLAY: contextvars.ContextVar[Replay | None] = contextvars.ContextVar("replay", default=None)
+
+
+@contextlib.contextmanager
+def replaying(records: list[dict]) -> Iterator[Replay]:
+    """Within this block, `call` and `submitted` return recorded results instead of computing."""
+    replay = Replay(list(records))
+    token = _REPLAY.set(replay)
+    try:
+        yield replay
+    finally:
+        _REPLAY.reset(token)
+
+
+def recording() -> bool:
+    """True in a kernel run by `nbgrader autograde`, the only time evidence is recorded."""
+    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
+
+
+def _jsonable(value: Any, depth: int = 0) -> Any:
+    """A JSON-safe copy of a plain argument or answer; anything else becomes a short tag."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if depth < 4 and isinstance(value, (list, tuple)):
+        return [_jsonable(v, depth + 1) for v in value]
+    if depth < 4 and isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: _jsonable(v, depth + 1) for k, v in value.items()}
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "shape", None) == ():
+        return _jsonable(value.item(), depth)  # numpy scalars
+    return {"__object__": type(value).__name__}
+
+
+def _is_keras_model(value: Any) -> bool:
+    keras = sys.modules.get("keras")
+    return keras is not None and isinstance(value, keras.Model)
+
+
+def _describe_result(value: Any) -> dict:
+    if _is_keras_model(value):
+        from ..describe import model_evidence
+
+        return {"type": "model", "evidence": model_evidence(value)}
+    jsonable = _jsonable(value)
+    if isinstance(jsonable, dict) and "__object__" in jsonable:
+        text = repr(value)
+        return {"type": "object", "class_name": type(value).__name__,
+                "repr": text if len(text) <= 200 else text[:197] + "..."}
+    return {"type": "value", "value": jsonable}
+
+
+def _emit(record: dict) -> None:
+    from IPython.display import display
+
+    display({EVIDENCE_MIME: record}, raw=True)
+
+
+def call_label(name: str, args: tuple | list, kwargs: dict) -> str:
+    """How a call is written in a message: `build_sequential(20, 3)`."""
+    def show(value: Any) -> str:
+        if isinstance(value, KernelOnly):
+            return value.label
+        if _is_keras_model(value):
+            return "a model"
+        if isinstance(value, dict) and "__object__" in value:
+            return "a model" if value["__object__"] in ("Sequential", "Functional") else "an object"
+        return repr(value)
+
+    parts = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
+    return f"`{name}({', '.join(parts)})`"
+
+
+def _failure_message(label: str, error: str) -> str:
+    if error.startswith("NotImplementedError"):
+        return (f"{label} is not written yet: replace `raise NotImplementedError()` in its "
+                "solution cell with your code.")
+    return (f"{label} raised `{error}`. Run it in a cell of your own to see the full traceback, "
+            "fix the error, and run the tests again.")
+
+
+def call(func: Callable | Placeholder, *args: Any, **kwargs: Any) -> Any:
+    """Call a graded function for a test; under autograde, record what it returned."""
+    name = getattr(func, "name", None) if isinstance(func, Placeholder) else None
+    name = name or getattr(func, "__name__", None) or "the function"
+    replay = _REPLAY.get()
+    if replay is not None:
+        return _replay_call(replay, name, args, kwargs)
+    label = call_label(name, args, kwargs)
+    try:
+        result = func(*args, **kwargs)
+    except Exception as exc:  # the student's code failed: report it kindly, record the failure
+        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if recording():
+            _emit({"kind": "call", "function": name, "args": _jsonable(list(args)),
+                   "kwargs": _jsonable(kwargs), "error": error[:1000]})
+        raise CallFailedError(_failure_message(label, error)) from exc
+    if recording():
+        _emit({"kind": "call", "function": name, "args": _jsonable(list(args)),
+               "kwargs": _jsonable(kwargs), "result": _describe_result(result)})
+    return result
+
+
+class _Stand_in:
+    """What replay returns for a call whose result was neither a model nor plain data."""
+
+    def __init__(self, class_name: str, text: str) -> None:
+        self.class_name, self.text = class_name, text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _same_argument(recorded: Any, replayed: Any) -> bool:
+    if isinstance(replayed, (KernelOnly, Placeholder)):
+        return True
+    return recorded == _jsonable(replayed)
+
+
+def _replay_call(replay: Replay, name: str, args: tuple, kwargs: dict) -> Any:
+    label = call_label(name, args, kwargs)
+    record = replay.next_record("call", label)
+    recorded_args = record.get("args") if isinstance(record.get("args"), list) else None
+    recorded_kwargs = record.get("kwargs") if isinstance(record.get("kwargs"), dict) else {}
+    if (recorded_args is None or len(recorded_args) != len(args)
+            or not all(_same_argument(r, a) for r, a in zip(recorded_args, args))
+            or set(recorded_kwargs) != set(kwargs)
+            or not all(_same_argument(recorded_kwargs[k], v) for k, v in kwargs.items())):
+        raise EvidenceError(
+            f"The record of {label} from your kernel does not match the test, so this test "
+            "earns no points. Do not change or skip test cells; restart the kernel and run "
+            "the whole notebook from the top."
+        )
+    if "error" in record:
+        raise CallFailedError(_failure_message(label, str(record["error"])))
+    result = record.get("result")
+    if not isinstance(result, dict):
+        raise EvidenceError(f"The record of {label} from your kernel is unreadable, so this "
+                            "test earns no points. Run the whole notebook again.")
+    if result.get("type") == "model":
+        from ..describe import describe_evidence
+
+        try:
+            return describe_evidence(result.get("evidence"))
+        except CourseCheckError:
+            raise
+        except Exception as exc:
+            raise EvidenceError(
+                f"The model that {label} returned could not be read ({type(exc).__name__}), "
+                "so this test earns no points. Build it with Keras layers only."
+            ) from exc
+    if result.get("type") == "value":
+        return result.get("value")
+    if result.get("type") == "object":
+        if result.get("class_name") == "NoneType":
+            return None
+        return _Stand_in(str(result.get("class_name")), str(result.get("repr")))
+    raise EvidenceError(f"The record of {label} from your kernel is unreadable, so this test "
+                        "earns no points. Run the whole notebook again.")
+
+
+def submitted(name: str, value: Any = None) -> Any:
+    """An answer (a quiz choice, a number) handed to a test; under autograde, recorded."""
+    replay = _REPLAY.get()
+    if replay is not None:
+        record = replay.next_record("value", f"your answer `{name}`")
+        return record.get("value")
+    if recording():
+        _emit({"kind": "value", "name": name, "value": _jsonable(value)})
+    return value
+
+
+def kernel_only(builder: Callable) -> Callable:
+    """Mark a fixture builder whose result only the kernel needs (replay skips calling it)."""
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if _REPLAY.get() is not None:
+            return KernelOnly(call_label(builder.__name__, args, kwargs))
+        return builder(*args, **kwargs)
+
+    wrapper.__name__ = builder.__name__
+    wrapper.__doc__ = builder.__doc__
+    wrapper.__wrapped__ = builder
+    return wrapper
+
+
+def parse_records(outputs: list[dict]) -> list[dict]:
+    """The evidence records in a cell's outputs, in order; malformed ones are dropped."""
+    records = []
+    for output in outputs:
+        if output.get("output_type") not in ("display_data", "execute_result"):
+            continue
+        data = output.get("data") or {}
+        record = data.get(EVIDENCE_MIME)
+        if isinstance(record, str):  # nbformat may keep +json bundles as text
+            if len(record) > MAX_RECORD_CHARS:
+                continue
+            try:
+                record = json.loads(record)
+            except ValueError:
+                continue
+        if isinstance(record, dict) and len(json.dumps(record)) <= MAX_RECORD_CHARS:
+            records.append(record)
+    return records

@@ -1,0 +1,131 @@
+"""The autograde step that decides each test cell's points outside the student's kernel.
+
+Configured in `nbgrader_config.py` right after `Execute`. For every autograded test cell it runs
+the instructor's copy of the cell (restored from the gradebook by nbgrader's `OverwriteCells`)
+against the evidence the kernel recorded, and replaces the cell's outputs with the verdict: no
+output when every check passes, one short error when one fails. nbgrader then scores the cell
+from those outputs as usual, so whatever the kernel printed or faked in that cell counts for
+nothing.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib.abc
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from nbformat.notebooknode import NotebookNode, from_dict
+from nbgrader import utils
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from ..errors import CourseCheckError
+from .evidence import EvidenceError, Placeholder, parse_records, replaying
+
+#: Modules a test cell may not need during replay: the grader's process never imports them.
+KERNEL_MODULES = ("tensorflow", "keras", "tf_keras", "jax", "torch")
+
+
+class ReplayImportError(ImportError):
+    """A test cell tried to import a kernel-only module while being verified."""
+
+
+class _RefuseKernelModules(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in KERNEL_MODULES:
+            raise ReplayImportError(
+                f"test cells must not import `{name}` outside `@kernel_only` fixtures: the "
+                "grader checks recorded evidence without TensorFlow"
+            )
+        return None
+
+
+@contextmanager
+def _without_kernel_modules() -> Iterator[None]:
+    finder = _RefuseKernelModules()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+
+
+def free_names(source: str) -> set[str]:
+    """Names a cell reads but neither binds nor gets from builtins (the student's functions)."""
+    tree = ast.parse(source)
+    bound, read = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return {n for n in read - bound if not hasattr(builtins, n)}
+
+
+class Verdict(dict):
+    """passed, ename and message of one verified test cell."""
+
+
+def verify_cell(source: str, outputs: list[dict], grade_id: str = "cell") -> Verdict:
+    """Run a test cell's source against the evidence in its outputs, outside any kernel."""
+    records = parse_records(outputs)
+    namespace: dict[str, Any] = {"__name__": "__keras_course_replay__"}
+    try:
+        code = compile(source, f"<test cell {grade_id}>", "exec")
+        namespace.update({n: Placeholder(n) for n in free_names(source)})
+    except SyntaxError as exc:
+        return Verdict(passed=False, ename="GraderError", message=(
+            f"The grader could not read test cell `{grade_id}` ({exc.msg}); "
+            "please tell your instructor."))
+    try:
+        with _without_kernel_modules(), replaying(records) as replay:
+            exec(code, namespace)
+    except CourseCheckError as exc:
+        return Verdict(passed=False, ename=type(exc).__name__, message=str(exc))
+    except Exception as exc:  # the instructor's test cell is broken: say so, score zero
+        return Verdict(passed=False, ename="GraderError", message=(
+            f"The grader could not run test cell `{grade_id}` ({type(exc).__name__}: {exc}); "
+            "please tell your instructor."))
+    if not replay.used:
+        return Verdict(passed=False, ename=EvidenceError.__name__, message=(
+            f"Test cell `{grade_id}` checked nothing the kernel recorded, so it earns no points; "
+            "please tell your instructor."))
+    return Verdict(passed=True, ename="", message="")
+
+
+def kernel_stop_reason(outputs: list[dict]) -> str:
+    """What the kernel's own run of a cell ended with, for the instructor's log."""
+    for output in outputs:
+        if output.get("output_type") == "error":
+            return f"{output.get('ename')}: {str(output.get('evalue'))[:200]}"
+    return "no error"
+
+
+def error_output(ename: str, message: str) -> NotebookNode:
+    """A notebook error output holding a check's message as a one-line traceback."""
+    return from_dict({"output_type": "error", "ename": ename, "evalue": message,
+                      "traceback": [f"{ename}: {message}"]})
+
+
+class VerifyEvidence(NbGraderPreprocessor):
+    """Replace each autograded test cell's outputs with the verdict of its out-of-kernel checks."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if not (cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)):
+            return cell, resources
+        grade_id = cell.metadata["nbgrader"].get("grade_id", f"cell {cell_index}")
+        verdict = verify_cell(cell.source, cell.get("outputs", []), grade_id)
+        if not verdict["passed"]:
+            self.log.info("%s: %s (kernel: %s)", grade_id, verdict["ename"],
+                          kernel_stop_reason(cell.get("outputs", [])))
+        cell.outputs = [] if verdict["passed"] else [error_output(verdict["ename"],
+                                                                 verdict["message"])]
+        return cell, resources

@@ -1,0 +1,70 @@
+"""Notebook set-up: a quiet Keras import, seeding, and short messages for failed checks."""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from types import ModuleType
+
+#: Environment that keeps TensorFlow's C++ start-up lines off stderr. nbgrader scores any
+#: stderr output of a test cell as a failure, so this matters for grades, not only looks.
+QUIET_TF_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
+#: The versions this course is written and tested against.
+KERAS_MAJOR = 3
+
+
+@contextlib.contextmanager
+def _stderr_to_devnull():
+    """Send file descriptor 2 to /dev/null for the duration (C++ logs bypass sys.stderr)."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no real stderr (some embedded consoles): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def import_keras() -> ModuleType:
+    """Import Keras 3 (on TensorFlow) with TensorFlow's start-up log lines kept off the screen."""
+    for key, value in QUIET_TF_ENV.items():
+        os.environ.setdefault(key, value)
+    if "keras" not in sys.modules:
+        with _stderr_to_devnull():
+            import tensorflow  # noqa: F401  (its import is what prints the start-up lines)
+            import keras  # noqa: F401
+    import keras
+
+    return keras
+
+
+def setup_notebook(seed: int = 42) -> ModuleType:
+    """Import Keras quietly, seed every random generator, and return the `keras` module."""
+    keras = import_keras()
+    keras.utils.set_random_seed(seed)
+    install_short_tracebacks()
+    return keras
+
+
+def install_short_tracebacks() -> None:
+    """In IPython, show a failed course check as its message, not a traceback into the library."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: nothing to install
+        return
+    shell = get_ipython()
+    if shell is None or getattr(shell, "_keras_course_short_tracebacks", False):
+        return
+    from .errors import CourseCheckError
+
+    def show_check_failure(shell, etype, value, tb, tb_offset=None):
+        shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+
+    shell.set_custom_exc((CourseCheckError,), show_check_failure)
+    shell._keras_course_short_tracebacks = True
