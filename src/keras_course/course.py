@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 
+from .grading.batch import Progress, default_workers, find_jobs, grade_all
 from .submissions import Variant, make_submission, read_variant
 
 
@@ -123,14 +124,21 @@ def submitted_assignments(root: Path) -> list[str]:
     return [a for a in assignments(root) if a in found]
 
 
-def grade(root: Path, log: Path) -> Path:
-    """Autograde everything in submitted/, generate feedback, export grades; returns the CSV."""
+def grade(root: Path, log: Path, workers: int | None = None, force: bool = False) -> Path:
+    """Autograde what needs it in submitted/ (in parallel), then feedback and the grades CSV."""
+    jobs = find_jobs(root, force=force)
+    n_workers = workers or default_workers()
+    print(f"autograde: {len(jobs)} submissions to grade with {n_workers} workers "
+          f"(already graded and unchanged: skipped)", flush=True)
+    progress = Progress(len(jobs))
+    results = grade_all(root, jobs, nbgrader_env(), workers=n_workers, on_result=progress.update)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        print(f"\n{len(failed)} submissions could not be graded:")
+        for r in failed:
+            print(f"  {r.job}: {r.reason}")
     for assignment in submitted_assignments(root):
-        started = time.monotonic()
-        print(f"autograde {assignment} ...", flush=True)
-        nbgrader(root, "autograde", assignment, "--force", log=log)
         nbgrader(root, "generate_feedback", assignment, "--force", log=log)
-        print(f"  done in {time.monotonic() - started:.0f} s", flush=True)
     csv_path = root / "grades" / "grades.csv"
     csv_path.parent.mkdir(exist_ok=True)
     nbgrader(root, "export", "--to", str(csv_path), log=log)
@@ -160,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["release", "demo", "grade"])
     parser.add_argument("--root", type=Path, default=None, help="course root (default: here)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="parallel grading workers (default: one per core)")
+    parser.add_argument("--force", action="store_true",
+                        help="regrade every submission, not only new or changed ones")
     args = parser.parse_args(argv)
     root = course_root(args.root)
     log = root / "grades" / "nbgrader.log"
@@ -170,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         print(f"submitted/: {build_demo_class(root)} demo submissions")
     if args.command in ("demo", "grade"):
-        csv_path = grade(root, log)
+        csv_path = grade(root, log, workers=args.workers, force=args.force or args.command == "demo")
         print()
         print(summary(root, csv_path))
         print()
