@@ -1,0 +1,484 @@
+"""Every student-facing sentence of the model checks, in one place.
+
+Each failed check says what was checked, what was expected and what was found, and one next
+step, in one or two sentences. Names go in backticks; layers are counted from 1. Hidden checks
+name the concept without the expected values (`hidden`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+# --------------------------------------------------------------------------- formatting
+
+
+def code(value: Any) -> str:
+    """`value` in backticks."""
+    return f"`{value}`"
+
+
+def shape(value: Any) -> str:
+    """A shape as Python writes a tuple: `(None, 20)`."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, (list, tuple)):
+        items = ", ".join("None" if v is None else str(v) for v in value)
+        return f"({items},)" if len(value) == 1 else f"({items})"
+    return str(value)
+
+
+def names(values: Iterable[Any], conjunction: str = "and") -> str:
+    """`a`, `b` and `c`."""
+    items = [code(v) for v in values]
+    if not items:
+        return "none"
+    if len(items) == 1:
+        return items[0]
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """`1 input`, `2 inputs`."""
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def layer_call(class_name: str, units: Any = None, activation: Any = None) -> str:
+    """How the layer would be written: `Dense(32, activation="relu")`, `Activation("relu")`."""
+    if class_name == "Activation":
+        return f'Activation("{activation}")' if activation else "Activation(...)"
+    args = []
+    if units is not None:
+        args.append(str(units))
+    elif class_name == "Dense":
+        args.append("n")
+    if activation is not None and class_name != "Activation" and (
+            class_name == "Dense" or activation != "linear"):
+        args.append(f'activation="{activation}"')
+    return f"{class_name}({', '.join(args)})"
+
+
+def layer_list(signatures: Sequence[Sequence[Any]]) -> str:
+    """`Dense(64, activation="relu")`, `Dense(3, activation="softmax")`."""
+    return ", ".join(code(layer_call(*sig)) for sig in signatures) or "no layers"
+
+
+def number(n: Any) -> str:
+    """12,345."""
+    return f"{n:,}" if isinstance(n, int) else str(n)
+
+
+# --------------------------------------------------------------------------- notes in descriptions
+
+SUBCLASS_NOTE = ("A subclassed model has no static graph in its configuration: its inputs, "
+                 "outputs and layers cannot be read without running its `call` method.")
+SUBCLASS_GRAPH_NOTE = ("A subclass of `keras.Model`; its graph was read from the configuration "
+                       "it inherited from the Functional API.")
+UNREADABLE_NOTE = "The model's configuration lists no layers, so its graph cannot be read."
+NO_JSON_NOTE = ("Keras could not serialise this model (`model.to_json()` failed), so its graph "
+                "cannot be read.")
+
+
+def unreadable_note(exc: BaseException) -> str:
+    return f"The model's configuration could not be read ({type(exc).__name__})."
+
+
+# --------------------------------------------------------------------------- not a model
+
+_LAYER_CLASSES = {
+    "Dense", "Activation", "Dropout", "ReLU", "Softmax", "Concatenate", "Add", "InputLayer",
+    "BatchNormalization", "Flatten", "Layer", "LeakyReLU", "Average", "Multiply", "Embedding",
+}
+
+
+def _subject(label: str) -> str:
+    return "The model" if label == "the model" else label if label.startswith("`") else code(label)
+
+
+def not_a_model(obj: Any, label: str = "the model") -> str:
+    """What was handed to a model check, and what to do instead."""
+    subject = _subject(label)
+    verb = "is" if label == "the model" else "returned"
+    class_name = getattr(obj, "class_name", None)
+    if not isinstance(class_name, str):
+        class_name = type(obj).__name__
+    mro = {cls.__name__ for cls in type(obj).__mro__}
+    if obj is None:
+        return (f"{subject} {verb} `None`, not a Keras model: did you forget `return model` at "
+                "the end of the function?")
+    if class_name in ("function", "builtin_function_or_method", "method"):
+        return (f"{subject} {verb} a function, not a Keras model: call the function and check "
+                "what it returns.")
+    if class_name == "KerasTensor":
+        return (f"{subject} {verb} a symbolic tensor (what a layer call returns), not a model: "
+                "wrap inputs and outputs in `keras.Model(inputs, outputs)` and return that.")
+    if class_name in _LAYER_CLASSES or ("Layer" in mro and "Model" not in mro):
+        return (f"{subject} {verb} a `{class_name}` layer, not a model: put your layers in "
+                "`keras.Sequential([...])` or `keras.Model(inputs, outputs)` and return the model.")
+    if isinstance(obj, (list, tuple)):
+        return (f"{subject} {verb} a sequence of {count(len(obj), 'value')}, not a Keras "
+                "model: return the model alone.")
+    if isinstance(obj, str):
+        return (f"{subject} {verb} a string that is not a model's JSON, not a Keras model: "
+                "return the model itself.")
+    if isinstance(obj, dict):
+        return (f"{subject} {verb} a dict that is not a model description, not a Keras model: "
+                "return the model itself.")
+    return f"{subject} {verb} a `{class_name}`, not a Keras model: return the model you built."
+
+
+def not_json() -> str:
+    return ("This text is not a Keras model's JSON (what `model.to_json()` returns), so there "
+            "is no model to check.")
+
+
+def not_evidence() -> str:
+    return "The recorded evidence is not a dict, so there is no model to check."
+
+
+def hide_label(label: str) -> str:
+    """`build_sequential(13, 4)` -> `build_sequential(...)`: hidden arguments stay hidden."""
+    head, paren, _ = label.partition("(")
+    if not paren:
+        return label
+    return f"{head}(...)" + ("`" if label.endswith("`") else "")
+
+
+# --------------------------------------------------------------------------- API and built
+
+_API_WORDS = {"sequential": "a `keras.Sequential` model", "functional": "a Functional model",
+              "subclass": "a subclass of `keras.Model`"}
+_API_HOW = {
+    "sequential": "Build it as a stack with `keras.Sequential([...])` or `model.add(...)`.",
+    "functional": "Build it with `keras.Input(...)`, call the layers on tensors, and return "
+                  "`keras.Model(inputs, outputs)`.",
+    "subclass": "Write a class that extends `keras.Model` and defines `call`.",
+}
+
+
+def wrong_api(expected: str, found: str, class_name: str) -> str:
+    found_words = _API_WORDS.get(found, code(class_name))
+    if found == "subclass":
+        found_words = f"a subclass of `keras.Model` (`{class_name}`)"
+    return (f"Your model is {found_words}; the task asks for "
+            f"{_API_WORDS.get(expected, code(expected))}. {_API_HOW.get(expected, '')}").strip()
+
+
+def not_built(api: str) -> str:
+    if api == "subclass":
+        return ("Your model is not built: it has never been called, so it has no weights yet. "
+                "Call it once on an input, or build it with the Functional API.")
+    return ("Your model is not built: it has no inputs yet, so Keras does not know its input "
+            "shape. Start the stack with `keras.Input(shape=...)`.")
+
+
+def graph_unreadable(what: str, note: str | None) -> str:
+    reason = note or UNREADABLE_NOTE
+    return (f"The {what} of your model cannot be checked: {reason[0].lower()}{reason[1:]} "
+            "Build it with `keras.Sequential` or the Functional API.")
+
+
+# --------------------------------------------------------------------------- inputs and outputs
+
+
+def inputs_not_built() -> str:
+    return ("Your model has no inputs yet (it is not built), so its input shape cannot be "
+            "checked. Start it with `keras.Input(shape=...)`.")
+
+
+def wrong_count(kind: str, found: Sequence[dict], expected: int) -> str:
+    listing = ", ".join(f"{code(item['name'])} {shape(item['shape'])}" for item in found)
+    listing = f" ({listing})" if listing else ""
+    return (f"Your model has {count(len(found), kind)}{listing}; the task asks for {expected}. "
+            f"Check what you pass as the {kind}s of `keras.Model`.")
+
+
+def wrong_input_shape(position: int | None, name: str, found: Any, expected: Any) -> str:
+    which = f"Input {position} (`{name}`)" if position is not None else f"Input `{name}`"
+    return (f"{which} of your model has shape `{shape(found)}`; expected `{shape(expected)}`. "
+            "Give `keras.Input` the shape from the function's arguments.")
+
+
+def missing_name(kind: str, name: str, found: Sequence[str]) -> str:
+    how = (f'`keras.Input(shape=..., name="{name}")`' if kind == "input"
+           else f'`name="{name}"` on the layer that produces it (or key it `"{name}"` in a dict '
+                "of outputs)")
+    return (f"Your model has no {kind} named `{name}` (found {names(found)}). "
+            f"Name it with {how}.")
+
+
+def extra_name(kind: str, extra: Sequence[str], expected: Sequence[str]) -> str:
+    return (f"Your model has {kind}s the task does not ask for: {names(extra)} (expected only "
+            f"{names(expected)}). Remove them or rename them to match.")
+
+
+def wrong_output_shape(position: int | None, name: str, found: Any, expected: Any) -> str:
+    which = f"Output {position} (`{name}`)" if position is not None else f"Output `{name}`"
+    return (f"{which} of your model has shape `{shape(found)}`; expected `{shape(expected)}`. "
+            "Check the number of units of the layer that produces it.")
+
+
+def wrong_output_activation(position: int | None, name: str, found: Any, expected: str) -> str:
+    which = f"Output {position} (`{name}`)" if position is not None else f"Output `{name}`"
+    return (f"{which} of your model ends with activation `{found}`; expected `{expected}`. "
+            f'Give the last layer of that output `activation="{expected}"`.')
+
+
+def output_unknown_shape(name: str) -> str:
+    return (f"Output `{name}` has no shape yet because your model is not built. Start the model "
+            "with `keras.Input(shape=...)`.")
+
+
+# --------------------------------------------------------------------------- layers
+
+
+def no_output(name: str, found: Sequence[str]) -> str:
+    return (f"Your model has no output named `{name}` (found {names(found)}). Name the layer "
+            f'that produces it with `name="{name}"`.')
+
+
+def no_input(name: str, found: Sequence[str]) -> str:
+    return (f"Your model has no input named `{name}` (found {names(found)}). Name it with "
+            f'`keras.Input(shape=..., name="{name}")`.')
+
+
+def chain_wrong_layer(position: int, found: Sequence[Any], layer_name: str,
+                      expected: Sequence[Any]) -> str:
+    return (f"Layer {position} of your stack is `{layer_call(*found)}` (`{layer_name}`); "
+            f"expected `{layer_call(*expected)}`. Change that layer to match the task.")
+
+
+def chain_missing_layer(position: int, expected: Sequence[Any], n_found: int,
+                        n_expected: int) -> str:
+    return (f"Your stack has {count(n_found, 'layer')} where the task asks for {n_expected}: "
+            f"layer {position} should be `{layer_call(*expected)}`. Add it at that place.")
+
+
+def chain_extra_layer(position: int, found: Sequence[Any], layer_name: str, n_found: int,
+                      n_expected: int) -> str:
+    return (f"Your stack has {count(n_found, 'layer')} where the task asks for {n_expected}: "
+            f"layer {position}, `{layer_call(*found)}` (`{layer_name}`), is not in the task. "
+            "Remove it.")
+
+
+def chain_no_path(output: str) -> str:
+    return (f"No chain of layers leads from an input of your model to output `{output}`. Check "
+            "that each layer is called on the result of the one before it.")
+
+
+# --------------------------------------------------------------------------- connections
+
+
+def unused_input(input_name: str, output: str) -> str:
+    return (f"Input `{input_name}` is not used by any layer, so output `{output}` cannot depend "
+            f"on it. Pass `{input_name}` to the layers on the way to `{output}`.")
+
+
+def not_depending(output: str, input_name: str) -> str:
+    return (f"Output `{output}` does not depend on input `{input_name}`: no chain of layers "
+            f"leads from `{input_name}` to `{output}`. Check what you pass to the layer that "
+            "merges the branches.")
+
+
+def no_merge() -> str:
+    return ("No layer of your model merges two or more branches: every layer takes a single "
+            "tensor. Combine branches with `layers.Concatenate()([a, b])` or "
+            "`layers.Add()([a, b])`.")
+
+
+def no_skip(min_layers: int) -> str:
+    return ("No skip connection found: no `Add` (or other merge) combines a tensor `h` with "
+            f"something computed from `h` through at least {count(min_layers, 'layer')}. Add "
+            "`h` to the result of the block, for example `layers.Add()([h, y])`.")
+
+
+def short_skip(merge: str, length: int, block: Sequence[str], min_layers: int) -> str:
+    return (f"The merge `{merge}` bypasses a block of only {count(length, 'layer')} "
+            f"({names(block)}); the task asks for at least {min_layers}. Put "
+            f"{count(min_layers, 'layer')} between `h` and the merge.")
+
+
+# --------------------------------------------------------------------------- sharing
+
+
+def nothing_shared(inputs: Sequence[str], firsts: Sequence[str]) -> str:
+    seen = f": they go through separate layers ({names(firsts)})" if len(firsts) > 1 else ""
+    return (f"No layer with weights is used on {names(inputs)}{seen}, so they do not share "
+            "weights. Create the encoder once and call that same object on each input.")
+
+
+def shared_not_serving(layer: str, inputs: Sequence[str], missing: Sequence[str]) -> str:
+    return (f"Layer `{layer}` is used more than once, but not on every one of {names(inputs)} "
+            f"({names(missing)} does not reach it through its own call). Call the shared "
+            "encoder on each input.")
+
+
+def shared_wrong_units(layer: str, inputs: Sequence[str], found: Any, expected: int) -> str:
+    return (f"The layer shared by {names(inputs)} (`{layer}`) has {found} units; expected "
+            f"{expected}. Create the shared encoder with {expected} units.")
+
+
+def shared_wrong_activation(layer: str, inputs: Sequence[str], found: Any,
+                            expected: str) -> str:
+    return (f"The layer shared by {names(inputs)} (`{layer}`) ends with activation `{found}`; "
+            f'expected `{expected}`. Give the shared encoder `activation="{expected}"`.')
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def params_unknown(built: bool, unknown: Sequence[str]) -> str:
+    if not built:
+        return ("Your model is not built, so it has no weights to count yet. Start it with "
+                "`keras.Input(shape=...)`.")
+    if unknown:
+        return (f"The parameter count of your model cannot be worked out from its configuration "
+                f"(layer {names(unknown)} is of a kind the checks do not know). Use the layers "
+                "the task names.")
+    return ("The parameter count of your model cannot be worked out from its configuration. "
+            "Build it with the layers the task names.")
+
+
+def wrong_params(found: int, expected: int) -> str:
+    return (f"Your model has {number(found)} parameters; expected {number(expected)}. Check the "
+            "number of units of each layer and which layer each one is called on.")
+
+
+# --------------------------------------------------------------------------- compile
+
+
+def not_compiled() -> str:
+    return ("Your model is not compiled. Call `model.compile(...)` inside the function before "
+            "returning the model.")
+
+
+def wrong_optimizer(found: Any, expected: str) -> str:
+    return (f"Your model is compiled with optimizer `{found}`; expected `{expected}`. Pass "
+            f'`optimizer="{expected}"` (or `keras.optimizers.{expected.capitalize()}()`) to '
+            "`model.compile`.")
+
+
+def wrong_loss(found: Any, expected: str) -> str:
+    return (f"Your model is compiled with loss {_listing(found)}; expected `{expected}`. Pass "
+            f'`loss="{expected}"` to `model.compile`.')
+
+
+def missing_metric(found: Sequence[str], expected: str) -> str:
+    what = "an accuracy metric" if expected == "accuracy" else f"metric `{expected}`"
+    return (f"Your model's metrics are {_listing(found)}; expected {what}. Add "
+            f'`metrics=["{expected}"]` to `model.compile`.')
+
+
+def _listing(found: Any) -> str:
+    if found is None or found == []:
+        return "none"
+    if isinstance(found, (list, tuple)):
+        return names(found)
+    return code(found)
+
+
+def losses_list(found: Sequence[Any], outputs: Sequence[str]) -> str:
+    keyed = ", ".join(f'"{n}": ...' for n in outputs)
+    return (f"Your losses are a list ({_listing(found)}); expected a dict keyed by output name. "
+            "Keras matches a list to the outputs by their order, which can silently put a loss "
+            f"on the wrong head: write `loss={{{keyed}}}`.")
+
+
+def losses_not_keyed(found: Any, outputs: Sequence[str]) -> str:
+    keyed = ", ".join(f'"{n}": ...' for n in outputs)
+    if found is None:
+        return f"Your model is compiled without a loss. Pass `loss={{{keyed}}}`."
+    return (f"Your model uses one loss, `{found}`, for all of {names(outputs)}; expected a "
+            f"loss per output, keyed by output name: `loss={{{keyed}}}`.")
+
+
+def unknown_keys(argument: str, keys: Sequence[str], outputs: Sequence[str]) -> str:
+    verb = "is" if len(keys) == 1 else "are"
+    return (f"Your `{argument}` dict has {count(len(keys), 'key')} that {verb} not an output "
+            f"of the model: {names(keys)} (outputs: {names(outputs)}). Key it by the output "
+            "names.")
+
+
+def missing_loss(output: str) -> str:
+    return (f"Your losses have no entry for output `{output}`, so that head would not be "
+            f'trained. Add `"{output}": ...` to the `loss` dict.')
+
+
+def wrong_loss_for(output: str, found: Any, expected: str) -> str:
+    return (f"The loss for output `{output}` is `{found}`; expected `{expected}`. Change the "
+            f'entry `"{output}"` of the `loss` dict.')
+
+
+def not_keyed(argument: str, found: Any, outputs: Sequence[str]) -> str:
+    keyed = ", ".join(f'"{n}": ...' for n in outputs)
+    kind = "a list" if isinstance(found, list) else code(found)
+    return (f"Your `{argument}` is {kind}; expected a dict keyed by output name. Keras matches "
+            "a list to the outputs by their order, which can silently attach it to the wrong "
+            f"head: write `{argument}={{{keyed}}}`.")
+
+
+def missing_metric_for(output: str, found: Sequence[str], expected: str) -> str:
+    what = "an accuracy metric" if expected == "accuracy" else f"metric `{expected}`"
+    return (f"The metrics for output `{output}` are {_listing(found)}; expected {what}. Add "
+            f'`"{output}": ["{expected}"]` to the `metrics` dict.')
+
+
+# --------------------------------------------------------------------------- quiz
+
+
+def no_answer(question: str, choices: Sequence[str] | None) -> str:
+    options = f" to one of {names(choices, 'or')}" if choices else ""
+    return f"You have not answered `{question}` yet. Set `{question}`{options}."
+
+
+def not_a_choice(question: str, value: Any, choices: Sequence[str]) -> str:
+    return (f"Your answer to `{question}` is `{value}`, which is not one of the choices. Set it "
+            f"to one of {names(choices, 'or')}.")
+
+
+def wrong_answer(question: str, value: Any) -> str:
+    return (f"Your answer to `{question}` is `{value}`, which is not the best fit. Reread the "
+            "scenario and ask which API it needs.")
+
+
+# --------------------------------------------------------------------------- hidden checks
+
+_FOLLOW = "the function's arguments"
+
+
+def hidden(check: str, argument: str | None = None) -> str:
+    """The message of a failed hidden check: the concept, not the expected values."""
+    follow = code(argument) if argument else _FOLLOW
+    use = "the argument" if argument else "the arguments"
+    texts = {
+        "api": ("When called with other arguments, your function does not return the kind of "
+                "model the task asks for: build it with the same API whatever the sizes."),
+        "built": ("When called with other arguments, your model is not built: start it with "
+                  "`keras.Input(shape=...)` so it always has inputs."),
+        "inputs": (f"When called with other sizes, the model's inputs do not follow {follow}: "
+                   f"use {use} rather than a fixed number."),
+        "outputs": (f"When called with other sizes, the model's outputs do not follow {follow}: "
+                    f"use {use} rather than a fixed number, and keep the output names and "
+                    "activations."),
+        "chain": (f"When called with other sizes, the layers are not the ones the task "
+                  f"describes: every size that depends on {follow} should use {use}."),
+        "depends": ("In a hidden test an output does not depend on every input: check what each "
+                    "output is computed from."),
+        "merge": ("In a hidden test no layer merges two branches: check that the branches are "
+                  "combined whatever the sizes."),
+        "skip": ("In a hidden test no skip connection bypasses the block: check that the block's "
+                 "input is added to its result whatever the sizes."),
+        "shared": ("In a hidden test the inputs do not share one encoder: create it once and "
+                   "call the same object on each input."),
+        "params": (f"When called with other sizes, the parameter count is not what the "
+                   f"architecture implies: check that the layer sizes follow {follow}."),
+        "compiled": ("In a hidden test the model is not compiled as the task asks: check the "
+                     "optimizer, the loss and the metrics against the task statement."),
+        "compiled_by_name": ("In a hidden test the compile settings are not keyed by output "
+                             "name as the task asks: key losses and metrics by the names of the "
+                             "outputs."),
+        "answer": ("This answer is not the expected one: reread the scenario and ask which API "
+                   "it needs."),
+        "model": ("When called with other arguments, your function does not return a Keras "
+                  "model: check that every path through it ends with `return model`."),
+    }
+    return texts.get(check, "A hidden check failed: reread the task statement.")
