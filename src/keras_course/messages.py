@@ -171,10 +171,13 @@ def not_built(api: str) -> str:
             "shape. Start the stack with `keras.Input(shape=...)`.")
 
 
-def graph_unreadable(what: str, note: str | None) -> str:
+def graph_unreadable(what: str, api: str, note: str | None) -> str:
+    if api == "subclass":
+        return (f"The {what} of your model cannot be checked: a subclass of `keras.Model` has "
+                "no graph Keras can describe before `call` runs. Build it with "
+                "`keras.Sequential` or the Functional API.")
     reason = note or UNREADABLE_NOTE
-    return (f"The {what} of your model cannot be checked: {reason[0].lower()}{reason[1:]} "
-            "Build it with `keras.Sequential` or the Functional API.")
+    return f"The {what} of your model cannot be checked. {reason}"
 
 
 # --------------------------------------------------------------------------- inputs and outputs
@@ -192,8 +195,15 @@ def wrong_count(kind: str, found: Sequence[dict], expected: int) -> str:
             f"Check what you pass as the {kind}s of `keras.Model`.")
 
 
+def _which(kind: str, position: int | None, name: str) -> str:
+    """`Input 2 (`top`)`, `Input `top`` (by name), or `The input (`x`)` (the only one: 0)."""
+    if position == 0:
+        return f"The {kind.lower()} (`{name}`)"
+    return f"{kind} {position} (`{name}`)" if position is not None else f"{kind} `{name}`"
+
+
 def wrong_input_shape(position: int | None, name: str, found: Any, expected: Any) -> str:
-    which = f"Input {position} (`{name}`)" if position is not None else f"Input `{name}`"
+    which = _which("Input", position, name)
     return (f"{which} of your model has shape `{shape(found)}`; expected `{shape(expected)}`. "
             "Give `keras.Input` the shape from the function's arguments.")
 
@@ -212,13 +222,13 @@ def extra_name(kind: str, extra: Sequence[str], expected: Sequence[str]) -> str:
 
 
 def wrong_output_shape(position: int | None, name: str, found: Any, expected: Any) -> str:
-    which = f"Output {position} (`{name}`)" if position is not None else f"Output `{name}`"
+    which = _which("Output", position, name)
     return (f"{which} of your model has shape `{shape(found)}`; expected `{shape(expected)}`. "
             "Check the number of units of the layer that produces it.")
 
 
 def wrong_output_activation(position: int | None, name: str, found: Any, expected: str) -> str:
-    which = f"Output {position} (`{name}`)" if position is not None else f"Output `{name}`"
+    which = _which("Output", position, name)
     return (f"{which} of your model ends with activation `{found}`; expected `{expected}`. "
             f'Give the last layer of that output `activation="{expected}"`.')
 
@@ -302,8 +312,9 @@ def short_skip(merge: str, length: int, block: Sequence[str], min_layers: int) -
 
 def nothing_shared(inputs: Sequence[str], firsts: Sequence[str]) -> str:
     seen = f": they go through separate layers ({names(firsts)})" if len(firsts) > 1 else ""
-    return (f"No layer with weights is used on {names(inputs)}{seen}, so they do not share "
-            "weights. Create the encoder once and call that same object on each input.")
+    return (f"No single layer with weights is called on each of {names(inputs)}{seen}, so they "
+            "do not share weights. Create the encoder once and call that same object on each "
+            "input.")
 
 
 def shared_not_serving(layer: str, inputs: Sequence[str], missing: Sequence[str]) -> str:
