@@ -15,7 +15,7 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from keras_course import checks  # noqa: E402
+from keras_course import checks
 
 # Sizes the zoo uses for every contract.
 INPUT_DIM, NUM_CLASSES = 20, 3

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import networkx as nx
-from networkx.algorithms import bipartite
 
 #: How many input-to-output paths a chain check looks at (contract models have one or two).
 MAX_PATHS = 500
@@ -88,18 +87,17 @@ def skips(graph: nx.DiGraph) -> list[tuple[str, str, str, list[str]]]:
 
 
 def serves(graph: nx.DiGraph, calls: list[list[str]], inputs: dict[str, str]) -> list[str]:
-    """The inputs left without a call of their own when each input is matched to a call it reaches.
+    """The inputs that do not reach a call of their own of a layer object (empty: it serves all).
 
-    A layer object serves a set of inputs when every input reaches a *different* call of it
-    (a maximum bipartite matching), so one call on the concatenation of two inputs does not count.
+    A call belongs to an input when that input reaches it and no other of `inputs` does, so one
+    call on the concatenation of two inputs (or a layer reused further down a merged trunk) is
+    not sharing: each input must go through the object by itself, as in a siamese encoder.
     """
-    matching_graph = nx.Graph()
-    tops = [("input", name) for name in inputs]
-    matching_graph.add_nodes_from(tops, bipartite=0)
-    for index, call in enumerate(calls):
-        matching_graph.add_node(("call", index), bipartite=1)
-        for name, node in inputs.items():
-            if any(n in graph and node in graph and nx.has_path(graph, node, n) for n in call):
-                matching_graph.add_edge(("input", name), ("call", index))
-    matching = bipartite.hopcroft_karp_matching(matching_graph, top_nodes=tops)
-    return [name for name in inputs if ("input", name) not in matching]
+    owners = []
+    for call in calls:
+        reached = set()
+        for node in call:
+            if node in graph:
+                reached |= nx.ancestors(graph, node) | {node}
+        owners.append({name for name, node in inputs.items() if node in reached})
+    return [name for name in inputs if {name} not in owners]

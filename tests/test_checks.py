@@ -1,0 +1,406 @@
+"""Checks and expect: every equivalent form passes, every mutation fails exactly what it breaks."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import model_zoo
+import pytest
+
+from keras_course import checks, errors, expect, messages
+from keras_course.describe import describe, model_evidence
+
+NAMES = [entry.name for entry in model_zoo.ZOO]
+
+
+@pytest.fixture(scope="session")
+def described() -> dict[str, dict]:
+    """The description of every zoo model, built and described once per session."""
+    return model_zoo.described_zoo()
+
+
+@pytest.fixture(scope="session")
+def keras() -> Any:
+    return model_zoo.keras_module()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_zoo_entry_fails_exactly_the_checks_it_breaks(name: str, described: dict) -> None:
+    entry = model_zoo.by_name(name)
+    verdicts = model_zoo.contract_verdicts(described[name], entry.contract)
+    failed = {check for check, verdict in verdicts.items() if not verdict.passed}
+    assert failed == set(entry.fails), {k: v.message for k, v in verdicts.items() if not v}
+    for verdict in verdicts.values():
+        if verdict.passed:
+            assert verdict.message == ""
+            continue
+        _assert_teaches(verdict.message)
+        _assert_teaches(verdict.hidden_message)
+
+
+def _assert_teaches(message: str) -> None:
+    """Full sentences, at most two or three, no shouting, no colour codes."""
+    assert message and message[0].isupper() and message.endswith((".", ")", "`"))
+    assert "\x1b" not in message and "Error in test" not in message
+    assert not re.search(r"\b[A-Z]{4,}\b", message.replace("`", " ")), message
+    assert len(re.findall(r"[.!?](?:\s|$)", message)) <= 3, message
+
+
+# --------------------------------------------------------------------------- exact messages
+
+
+def _named_sequential(keras: Any, second: tuple = (32, "relu"), extra: bool = False) -> Any:
+    layers = [keras.Input(shape=(20,), name="features"),
+              keras.layers.Dense(64, activation="relu", name="hidden_1"),
+              keras.layers.Dense(second[0], activation=second[1], name="hidden_2")]
+    if extra:
+        layers.append(keras.layers.Dense(16, activation="relu", name="hidden_3"))
+    layers.append(keras.layers.Dense(3, activation="softmax", name="probabilities"))
+    return keras.Sequential(layers, name="mlp")
+
+
+def test_message_wrong_activation_in_stack(keras: Any) -> None:
+    verdict = checks.check_chain(describe(_named_sequential(keras, (32, "tanh"))),
+                                 model_zoo.SEQ_LAYERS)
+    assert verdict.message == (
+        'Layer 2 of your stack is `Dense(32, activation="tanh")` (`hidden_2`); expected '
+        '`Dense(32, activation="relu")`. Change that layer to match the task.')
+
+
+def test_message_extra_layer_in_stack(keras: Any) -> None:
+    verdict = checks.check_chain(describe(_named_sequential(keras, extra=True)),
+                                 model_zoo.SEQ_LAYERS)
+    assert verdict.message == (
+        "Your stack has 4 layers where the task asks for 3: layer 3, "
+        '`Dense(16, activation="relu")` (`hidden_3`), is not in the task. Remove it.')
+
+
+def test_message_missing_layer_in_stack(described: dict) -> None:
+    verdict = checks.check_chain(described["seq_missing_layer"], model_zoo.SEQ_LAYERS)
+    assert verdict.message == (
+        'Your stack has 2 layers where the task asks for 3: layer 2 should be `Dense(32, '
+        'activation="relu")`. Add it at that place.')
+
+
+def test_message_wrong_input_shape(keras: Any) -> None:
+    model = _named_sequential(keras)
+    verdict = checks.check_inputs(describe(model), [(None, 64)])
+    assert verdict.message == (
+        "The input (`features`) of your model has shape `(None, 20)`; expected `(None, 64)`. "
+        "Give `keras.Input` the shape from the function's arguments.")
+
+
+def test_message_wrong_api(described: dict) -> None:
+    assert checks.check_api(described["func_as_sequential"], "functional").message == (
+        "Your model is a `keras.Sequential` model; the task asks for a Functional model. Build "
+        "it with `keras.Input(...)`, call the layers on tensors, and return "
+        "`keras.Model(inputs, outputs)`.")
+
+
+def test_message_not_built(described: dict) -> None:
+    assert checks.check_built(described["seq_unbuilt"]).message == (
+        "Your model is not built: it has no inputs yet, so Keras does not know its input shape. "
+        "Start the stack with `keras.Input(shape=...)`.")
+
+
+def test_message_output_does_not_depend_on_an_input(described: dict) -> None:
+    verdict = checks.check_depends(described["tv_parity_top_only"], "parity", ["top", "bottom"])
+    assert verdict.message == (
+        "Output `parity` does not depend on input `bottom`: no chain of layers leads from "
+        "`bottom` to `parity`. Check what you pass to the layer that merges the branches.")
+
+
+def test_message_unused_input(described: dict) -> None:
+    verdict = checks.check_depends(described["siam_unused_input"], "same", ["left", "right"])
+    assert verdict.message == (
+        "Input `right` is not used by any layer, so output `same` cannot depend on it. Pass "
+        "`right` to the layers on the way to `same`.")
+
+
+def test_message_unshared_encoder(keras: Any) -> None:
+    left = keras.Input(shape=(10,), name="left")
+    right = keras.Input(shape=(10,), name="right")
+    a = keras.layers.Dense(32, activation="relu", name="encode_left")(left)
+    b = keras.layers.Dense(32, activation="relu", name="encode_right")(right)
+    out = keras.layers.Dense(1, activation="sigmoid", name="same")(
+        keras.layers.concatenate([a, b]))
+    verdict = checks.check_shared(describe(keras.Model([left, right], out)), ["left", "right"],
+                                  units=32)
+    assert verdict.message == (
+        "No single layer with weights is called on each of `left` and `right`: they go through "
+        "separate layers (`encode_left` and `encode_right`), so they do not share weights. "
+        "Create the encoder once and call that same object on each input.")
+
+
+def test_message_shared_encoder_of_wrong_width(keras: Any) -> None:
+    left = keras.Input(shape=(10,), name="left")
+    right = keras.Input(shape=(10,), name="right")
+    encoder = keras.layers.Dense(16, activation="relu", name="encoder")
+    out = keras.layers.Dense(1, activation="sigmoid", name="same")(
+        keras.layers.concatenate([encoder(left), encoder(right)]))
+    verdict = checks.check_shared(describe(keras.Model([left, right], out)), ["left", "right"],
+                                  units=32)
+    assert verdict.message == (
+        "The layer shared by `left` and `right` (`encoder`) has 16 units; expected 32. Create "
+        "the shared encoder with 32 units.")
+
+
+def test_message_short_skip(keras: Any) -> None:
+    inputs = keras.Input(shape=(20,))
+    h = keras.layers.Dense(64, activation="relu", name="h")(inputs)
+    y = keras.layers.Dense(64, activation="relu", name="block_1")(h)
+    out = keras.layers.Dense(3, activation="softmax")(keras.layers.Add(name="skip")([h, y]))
+    verdict = checks.check_skip(describe(keras.Model(inputs, out)), min_layers=2)
+    assert verdict.message == (
+        "The merge `skip` bypasses a block of only 1 layer (`block_1`); the task asks for at "
+        "least 2. Put 2 layers between `h` and the merge.")
+
+
+def test_message_no_skip(described: dict) -> None:
+    assert checks.check_skip(described["res_no_skip"]).message == (
+        "No skip connection found: no `Add` (or other merge) combines a tensor `h` with "
+        "something computed from `h` through at least 2 layers. Add `h` to the result of the "
+        "block, for example `layers.Add()([h, y])`.")
+
+
+def test_message_params(described: dict) -> None:
+    verdict = checks.check_params(described["siam_unshared"], model_zoo.SIAMESE_PARAMS)
+    assert verdict.message == (
+        "Your model has 769 parameters; expected 417. Check the number of units of each layer "
+        "and which layer each one is called on.")
+
+
+def test_message_list_of_losses(described: dict) -> None:
+    verdict = checks.check_compiled_by_name(described["ctv_list_of_losses"],
+                                            model_zoo.TWO_VIEW_LOSSES)
+    assert verdict.message == (
+        "Your losses are a list (`sparse_categorical_crossentropy` and `binary_crossentropy`); "
+        "expected a dict keyed by output name. Keras matches a list to the outputs by their "
+        "order, which can silently put a loss on the wrong head: write "
+        '`loss={"digit": ..., "parity": ...}`.')
+
+
+def test_message_no_accuracy(described: dict) -> None:
+    verdict = checks.check_compiled(described["compile_no_metrics"], metrics=["accuracy"])
+    assert verdict.message == (
+        "Your model's metrics are none; expected an accuracy metric. Add "
+        '`metrics=["accuracy"]` to `model.compile`.')
+
+
+def test_message_wrong_output_name(described: dict) -> None:
+    verdict = checks.check_outputs(described["siam_wrong_output_name"],
+                                   {"same": {"shape": (None, 1), "activation": "sigmoid"}})
+    assert verdict.message == (
+        "Your model has no output named `same` (found `output`). Name it with `name=\"same\"` "
+        'on the layer that produces it (or key it `"same"` in a dict of outputs).')
+
+
+def test_message_wrong_head_activation(described: dict) -> None:
+    verdict = checks.check_outputs(described["tv_digit_sigmoid"],
+                                   {"digit": {"activation": "softmax"}, "parity": (None, 1)})
+    assert verdict.message == (
+        "Output `digit` of your model ends with activation `sigmoid`; expected `softmax`. Give "
+        'the last layer of that output `activation="softmax"`.')
+
+
+# --------------------------------------------------------------------------- check details
+
+
+def test_input_list_order_matters_and_dict_order_does_not(keras: Any) -> None:
+    a = keras.Input(shape=(3,), name="a")
+    b = keras.Input(shape=(5,), name="b")
+    out = keras.layers.Dense(1)(keras.layers.concatenate([a, b]))
+    d = describe(keras.Model([b, a], out))
+    assert checks.check_inputs(d, [(None, 5), (None, 3)]).passed
+    assert not checks.check_inputs(d, [(None, 3), (None, 5)]).passed
+    assert checks.check_inputs(d, {"a": (None, 3), "b": (None, 5)}).passed
+    assert checks.check_inputs(d, {"b": (5,), "a": (3,)}).passed  # batch dimension left out
+
+
+def test_outputs_of_an_unbuilt_sequential_check_what_is_known(described: dict) -> None:
+    d = described["seq_unbuilt"]
+    assert checks.check_outputs(d, [{"shape": (None, 3), "activation": "softmax"}]).passed
+    assert not checks.check_outputs(d, [(None, 4)]).passed
+
+
+def test_chain_through_a_nested_encoder(described: dict) -> None:
+    layers = [("Dense", 32, "relu"), ("Concatenate",), ("Dense", 1, "sigmoid")]
+    for name in ("siam_nested_sequential", "siam_nested_sequential_unbuilt",
+                 "siam_nested_functional"):
+        assert checks.check_chain(described[name], layers, output="same").passed, name
+
+
+def test_chain_names_a_missing_output(described: dict) -> None:
+    verdict = checks.check_chain(described["tv_dicts"], [("Dense", 10, "softmax")],
+                                 output="digits")
+    assert verdict.message.startswith("Your model has no output named `digits`")
+
+
+def test_skip_respects_min_layers(described: dict) -> None:
+    assert checks.check_skip(described["res_add_layer"], 2).passed
+    assert not checks.check_skip(described["res_add_layer"], 3).passed
+    assert checks.check_skip(described["res_skip_one_layer"], 1).passed
+
+
+def test_a_shared_layer_on_merged_inputs_does_not_count(keras: Any) -> None:
+    """One call on the concatenation of both inputs is one call, not sharing."""
+    left = keras.Input(shape=(10,), name="left")
+    right = keras.Input(shape=(10,), name="right")
+    dense = keras.layers.Dense(32, activation="relu")
+    both = keras.layers.concatenate([left, right])
+    x = dense(keras.layers.Dense(10)(both))
+    x = dense(keras.layers.Dense(10)(x))
+    model = keras.Model([left, right], keras.layers.Dense(1, name="same")(x))
+    verdict = checks.check_shared(describe(model), ["left", "right"])
+    assert not verdict.passed and "not on every one of" in verdict.message
+
+
+def test_a_weightless_shared_layer_does_not_count(keras: Any) -> None:
+    left = keras.Input(shape=(10,), name="left")
+    right = keras.Input(shape=(10,), name="right")
+    relu = keras.layers.ReLU()
+    a, b = relu(keras.layers.Dense(32)(left)), relu(keras.layers.Dense(32)(right))
+    model = keras.Model([left, right], keras.layers.Dense(1)(keras.layers.concatenate([a, b])))
+    assert not checks.check_shared(describe(model), ["left", "right"]).passed
+
+
+def test_compile_by_name_on_a_single_output_accepts_plain_values(described: dict) -> None:
+    d = described["compile_strings"]
+    output = d["outputs"][0]["name"]
+    assert checks.check_compiled_by_name(d, {output: "sparse_categorical_crossentropy"},
+                                         metrics={output: ["accuracy"]}).passed
+
+
+@pytest.mark.parametrize(("value", "passed"), [
+    ("functional", True), ("  Functional ", True), ("FUNCTIONAL", True), ("sequential", False),
+])
+def test_check_answer(value: str, passed: bool) -> None:
+    assert checks.check_answer(value, "functional", "q1").passed is passed
+
+
+def test_answer_messages() -> None:
+    assert checks.check_answer(None, "b", "q2", choices=["a", "b"]).message == (
+        "You have not answered `q2` yet. Set `q2` to one of `a` or `b`.")
+    assert checks.check_answer("c", "b", "q2", choices=["a", "b"]).message == (
+        "Your answer to `q2` is `c`, which is not one of the choices. Set it to one of `a` or "
+        "`b`.")
+    wrong = checks.check_answer("a", "b", "q2", choices=["a", "b"])
+    assert "`b`" not in wrong.message  # the expected answer is never given away
+    assert checks.check_answer("Sequential API", ["sequential", "sequential api"], "q3").passed
+
+
+# --------------------------------------------------------------------------- expect
+
+
+def test_expect_accepts_every_form_of_a_model(keras: Any, described: dict) -> None:
+    model = model_zoo.built_zoo()["seq_list"]
+    for form in (model, described["seq_list"], model_evidence(model), model.to_json()):
+        expect.expect_api(form, "sequential")
+        expect.expect_built(form)
+        expect.expect_inputs(form, [(None, 20)])
+        expect.expect_outputs(form, [{"shape": (None, 3), "activation": "softmax"}])
+        expect.expect_chain(form, model_zoo.SEQ_LAYERS)
+        expect.expect_params(form, model_zoo.SEQ_PARAMS)
+
+
+def test_expect_covers_every_contract(described: dict) -> None:
+    expect.expect_skip(described["res_plus"], min_layers=2)
+    expect.expect_merge(described["res_plus"])
+    expect.expect_shared(described["siam_nested_sequential"], ["left", "right"], units=32)
+    expect.expect_depends(described["tv_dicts"], "parity", ["top", "bottom"])
+    expect.expect_outputs(described["tv_lists_reversed"], {
+        "digit": {"shape": (None, 10), "activation": "softmax"}, "parity": (None, 1)})
+    expect.expect_compiled(described["compile_mixed"], optimizer="adam",
+                           loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    expect.expect_compiled_by_name(described["ctv_keyed_objects"], model_zoo.TWO_VIEW_LOSSES,
+                                   metrics=model_zoo.TWO_VIEW_METRICS)
+    expect.expect_answer(" Functional", "functional", question="q1")
+
+
+@pytest.mark.parametrize(("call", "error"), [
+    (lambda d: expect.expect_api(d["func_basic"], "sequential"), errors.WrongAPIError),
+    (lambda d: expect.expect_built(d["seq_unbuilt"]), errors.NotBuiltError),
+    (lambda d: expect.expect_inputs(d["seq_wrong_input_shape"], [(None, 20)]),
+     errors.WrongInputsError),
+    (lambda d: expect.expect_outputs(d["seq_no_softmax"], [{"activation": "softmax"}]),
+     errors.WrongOutputsError),
+    (lambda d: expect.expect_chain(d["seq_wrong_units"], model_zoo.SEQ_LAYERS),
+     errors.WrongLayersError),
+    (lambda d: expect.expect_depends(d["tv_unused_bottom"], "digit", ["top", "bottom"]),
+     errors.MissingConnectionError),
+    (lambda d: expect.expect_merge(d["seq_list"]), errors.MissingConnectionError),
+    (lambda d: expect.expect_skip(d["res_no_skip"]), errors.MissingSkipError),
+    (lambda d: expect.expect_shared(d["siam_unshared"], ["left", "right"]),
+     errors.NotSharedError),
+    (lambda d: expect.expect_params(d["seq_list"], 1), errors.WrongParamCountError),
+    (lambda d: expect.expect_compiled(d["seq_list"]), errors.WrongCompileError),
+    (lambda d: expect.expect_compiled_by_name(d["ctv_list_of_losses"],
+                                              model_zoo.TWO_VIEW_LOSSES),
+     errors.WrongCompileError),
+    (lambda d: expect.expect_answer("b", "a", question="q1"), errors.WrongAnswerError),
+])
+def test_expect_raises_the_specific_course_error(call: Any, error: type, described: dict) -> None:
+    with pytest.raises(error) as caught:
+        call(described)
+    assert isinstance(caught.value, errors.CourseCheckError)
+    assert isinstance(caught.value, AssertionError)
+    assert str(caught.value) == caught.value.verdict.message
+
+
+def test_hidden_messages_name_the_concept_only(described: dict) -> None:
+    with pytest.raises(errors.WrongInputsError) as caught:
+        expect.expect_inputs(described["seq_list"], [(None, 13)], hidden=True,
+                             argument="input_dim")
+    assert str(caught.value) == (
+        "When called with other sizes, the model's inputs do not follow `input_dim`: use the "
+        "argument rather than a fixed number.")
+    with pytest.raises(errors.WrongParamCountError) as caught:
+        expect.expect_params(described["seq_list"], 4711, hidden=True)
+    assert "4711" not in str(caught.value) and "4,711" not in str(caught.value)
+    with pytest.raises(errors.WrongLayersError) as caught:
+        expect.expect_chain(described["seq_list"], [("Dense", 64, "relu"), ("Dense", 32, "relu"),
+                                                    ("Dense", 7, "softmax")], hidden=True)
+    assert "7" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("value", "label", "message"), [
+    (None, "build_sequential(20, 3)",
+     ("`build_sequential(20, 3)` returned `None`, not a Keras model: did you forget "
+     "`return model` at the end of the function?")),
+    (None, "the model",
+     ("The model is `None`, not a Keras model: did you forget `return model` at the end of the "
+     "function?")),
+    (len, "the model",
+     "The model is a function, not a Keras model: call the function and check what it returns."),
+    ("hello", "the model",
+     ("The model is a string that is not a model's JSON, not a Keras model: return the model "
+     "itself.")),
+    ((1, 2), "make()",
+     "`make()` returned a sequence of 2 values, not a Keras model: return the model alone."),
+])
+def test_not_a_model_messages(value: Any, label: str, message: str) -> None:
+    with pytest.raises(errors.NotAModelError) as caught:
+        expect.expect_api(value, "sequential", label=label)
+    assert str(caught.value) == message
+
+
+def test_a_layer_is_not_a_model(keras: Any) -> None:
+    with pytest.raises(errors.NotAModelError) as caught:
+        expect.expect_built(keras.layers.Dense(3), label="build_sequential(20, 3)")
+    assert str(caught.value) == (
+        "`build_sequential(20, 3)` returned a `Dense` layer, not a model: put your layers in "
+        "`keras.Sequential([...])` or `keras.Model(inputs, outputs)` and return the model.")
+
+
+def test_hidden_not_a_model_hides_the_arguments() -> None:
+    with pytest.raises(errors.NotAModelError) as caught:
+        expect.expect_api(None, "sequential", hidden=True, label="build_sequential(13, 4)")
+    assert "13" not in str(caught.value)
+    assert str(caught.value).startswith("`build_sequential(...)` returned `None`")
+
+
+def test_every_check_has_an_error_class_and_a_hidden_message() -> None:
+    for check in ("api", "built", "inputs", "outputs", "chain", "depends", "merge", "skip",
+                  "shared", "params", "compiled", "compiled_by_name", "answer", "model"):
+        assert errors.error_for(check) is not errors.CourseCheckError
+        assert messages.hidden(check) != messages.hidden("no such check")

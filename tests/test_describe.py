@@ -1,0 +1,317 @@
+"""Descriptions: one from a live model, its evidence or its JSON; pure; counts like Keras."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import model_zoo
+import pytest
+
+from keras_course import checks
+from keras_course.describe import (
+    SCHEMA,
+    describe,
+    describe_evidence,
+    describe_json,
+    model_evidence,
+    normalise_activation,
+    normalise_loss,
+    normalise_optimizer,
+)
+from keras_course.errors import CourseCheckError, NotAModelError
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = [entry.name for entry in model_zoo.ZOO]
+
+
+@pytest.fixture(scope="session")
+def zoo() -> dict[str, Any]:
+    """Every zoo model, built once per test session."""
+    return model_zoo.built_zoo()
+
+
+@pytest.fixture(scope="session")
+def described() -> dict[str, dict]:
+    return model_zoo.described_zoo()
+
+
+def test_zoo_is_large_and_covers_every_contract() -> None:
+    assert len(model_zoo.ZOO) >= 40
+    assert {e.contract for e in model_zoo.ZOO} == set(model_zoo.CONTRACTS)
+    for contract in model_zoo.CONTRACTS:
+        kinds = {bool(e.fails) for e in model_zoo.ZOO if e.contract == contract}
+        assert kinds == {True, False}, f"{contract} needs equivalent forms and mutations"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_live_evidence_and_json_routes_agree(name: str, zoo: dict, described: dict) -> None:
+    model = zoo[name]
+    description = described[name]
+    evidence = model_evidence(model)
+    assert json.loads(json.dumps(evidence)) == evidence
+    assert describe_evidence(evidence) == description
+    assert describe_json(model.to_json()) == description
+    assert describe_json(evidence["json"], evidence["compile"]) == description
+    assert json.loads(json.dumps(description)) == description
+    assert description["schema"] == SCHEMA
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_parameter_count_matches_keras(name: str, zoo: dict, described: dict) -> None:
+    model, description = zoo[name], described[name]
+    if description["api"] == "subclass":
+        assert description["params"] is None  # no static graph: nothing to count from
+    elif not description["built"]:
+        assert description["params"] is None
+        with pytest.raises(ValueError):
+            model.count_params()
+    else:
+        assert description["params"] == model.count_params()
+
+
+def test_json_route_runs_where_tensorflow_cannot_be_imported(tmp_path: Path, zoo: dict,
+                                                             described: dict) -> None:
+    """Feed the live models' JSON to a process that refuses to import TensorFlow or Keras."""
+    exported = {name: model_evidence(model) for name, model in zoo.items()}
+    (tmp_path / "evidence.json").write_text(json.dumps(exported))
+    script = textwrap.dedent(f"""
+        import importlib.abc, json, sys
+        class Refuse(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("tensorflow", "keras", "tf_keras", "jax", "torch"):
+                    raise ImportError("refused: " + name)
+        sys.meta_path.insert(0, Refuse())
+        sys.path.insert(0, {str(ROOT / "tests")!r})
+        import model_zoo
+        from keras_course.describe import describe_evidence, describe_json
+        from keras_course import expect
+        evidence = json.load(open({str(tmp_path / "evidence.json")!r}))
+        out = {{}}
+        for entry in model_zoo.ZOO:
+            ev = evidence[entry.name]
+            d = describe_evidence(ev)
+            assert describe_json(ev["json"], ev["compile"]) == d
+            verdicts = model_zoo.contract_verdicts(d, entry.contract)
+            out[entry.name] = {{"description": d,
+                               "verdicts": {{k: [v.passed, v.message] for k, v in verdicts.items()}}}}
+        try:
+            import keras
+        except ImportError:
+            pass
+        else:
+            raise SystemExit("keras was importable")
+        assert not any(m.split(".")[0] in ("tensorflow", "keras") for m in sys.modules)
+        print(json.dumps(out))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    for entry in model_zoo.ZOO:
+        assert result[entry.name]["description"] == json.loads(json.dumps(described[entry.name]))
+        here = model_zoo.contract_verdicts(described[entry.name], entry.contract)
+        assert result[entry.name]["verdicts"] == {k: [v.passed, v.message] for k, v in here.items()}
+
+
+def test_describe_accepts_descriptions_evidence_and_json(zoo: dict, described: dict) -> None:
+    model = zoo["siam_nested_sequential"]
+    description = described["siam_nested_sequential"]
+    assert describe(description) is description
+    assert describe(model_evidence(model)) == description
+    assert describe(model.to_json()) == description
+
+
+@pytest.mark.parametrize("value", [None, 3, "not json", "{\"a\": 1}", {"a": 1}, [1, 2],
+                                   print])
+def test_describe_refuses_what_is_not_a_model(value: Any) -> None:
+    with pytest.raises(NotAModelError):
+        describe(value)
+
+
+def test_siamese_description_schema(described: dict) -> None:
+    d = described["siam_nested_sequential"]
+    assert set(d) == {"schema", "api", "class_name", "name", "built", "inputs", "outputs",
+                      "layers", "edges", "shared", "params", "graph", "compile", "note"}
+    assert d["api"] == "functional" and d["built"] and d["note"] is None
+    assert d["inputs"] == [{"name": "left", "shape": [None, 10], "dtype": "float32"},
+                           {"name": "right", "shape": [None, 10], "dtype": "float32"}]
+    assert d["outputs"] == [{"name": "same", "layer": "same", "shape": [None, 1],
+                             "activation": "sigmoid", "units": 1}]
+    encoder = next(layer for layer in d["layers"] if layer["name"] == "encoder")
+    assert encoder["calls"] == 2 and encoder["params"] == 352
+    assert encoder["nested"]["api"] == "sequential"
+    assert ["left", "encoder"] in d["edges"] and ["right", "encoder"] in d["edges"]
+    assert "encoder" in d["shared"]
+    assert d["params"] == model_zoo.SIAMESE_PARAMS
+    # The nested encoder is expanded once per call in the normalised graph.
+    dense_calls = [n for n in d["graph"]["nodes"] if n["class_name"] == "Dense" and n["units"] == 32]
+    assert [n["id"].split("/")[0] for n in dense_calls] == ["encoder#0", "encoder#1"]
+    assert {n["layer"] for n in dense_calls} == {f"encoder/{dense_calls[0]['name']}"}
+
+
+def test_unbuilt_sequential_is_described_without_inputs(described: dict) -> None:
+    d = described["seq_unbuilt"]
+    assert d["api"] == "sequential" and d["built"] is False and d["inputs"] == []
+    assert d["outputs"][0]["shape"] is None and d["outputs"][0]["units"] == model_zoo.NUM_CLASSES
+    assert d["params"] is None
+
+
+def test_subclass_is_described_without_a_graph(described: dict) -> None:
+    d = described["func_subclassed"]
+    assert d["api"] == "subclass" and d["class_name"] == "MLP" and d["built"] is True
+    assert d["graph"]["nodes"] == [] and d["layers"] == [] and "no static graph" in d["note"]
+
+
+def test_equivalent_forms_have_the_same_normalised_chain(described: dict) -> None:
+    from keras_course import graph
+
+    def chain(name: str) -> list:
+        d = described[name]
+        g = graph.to_digraph(d)
+        (path,) = graph.paths(g, graph.start_nodes(g, d), next(iter(d["graph"]["outputs"].values())))
+        return [graph.signature(g.nodes[n]) for n in path]
+
+    reference = chain("seq_list")
+    for name in ("seq_add", "seq_activation_layers", "seq_relu_softmax_layers",
+                 "seq_activation_functions", "seq_activation_layer_functions", "seq_tf_keras",
+                 "seq_input_shape", "seq_build_call", "seq_dropout", "seq_named", "func_basic",
+                 "func_activation_layers", "func_dropout", "func_dicts"):
+        assert chain(name) == reference, name
+
+
+def test_dropout_is_listed_but_transparent(described: dict) -> None:
+    d = described["seq_dropout"]
+    assert [layer["class_name"] for layer in d["layers"]].count("Dropout") == 2
+    assert not any(n["class_name"] == "Dropout" for n in d["graph"]["nodes"])
+
+
+def test_merges_from_ops_and_layers_look_the_same(described: dict) -> None:
+    classes = {name: sorted(n["class_name"] for n in described[name]["graph"]["nodes"])
+               for name in ("res_add_layer", "res_plus", "res_add_function")}
+    assert classes["res_add_layer"] == classes["res_plus"] == classes["res_add_function"]
+
+
+def test_unknown_layer_makes_the_count_unknown() -> None:
+    keras = model_zoo.keras_module()
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3),
+                              keras.layers.Lambda(lambda x: x * 2, name="double")])
+    d = describe(model)
+    assert d["params"] is None
+    verdict = checks.check_params(d, 15)
+    assert verdict.message == (
+        "The parameter count of your model cannot be worked out from its configuration (layer "
+        "`double` is of a kind the checks do not know). Use the layers the task names.")
+
+
+def test_evidence_of_a_lambda_activation_stays_quiet(capfd: pytest.CaptureFixture) -> None:
+    keras = model_zoo.keras_module()
+    inputs = keras.Input(shape=(4,))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation=lambda x: x)(inputs))
+    evidence = model_evidence(model)
+    assert capfd.readouterr().err == ""
+    assert describe_evidence(evidence)["outputs"][0]["activation"] == "custom"
+
+
+def test_compile_settings_are_normalised(described: dict) -> None:
+    for name in ("compile_strings", "compile_objects", "compile_mixed"):
+        settings = described[name]["compile"]
+        assert settings["optimizer"] == "adam"
+        assert normalise_loss(settings["loss"]) == "sparse_categorical_crossentropy"
+    assert described["compile_mixed"]["compile"]["metrics"] == ["accuracy"]
+    assert described["compile_objects"]["compile"]["metrics"] == ["sparse_categorical_accuracy"]
+    keyed = described["ctv_keyed_objects"]["compile"]
+    assert keyed["loss"] == model_zoo.TWO_VIEW_LOSSES
+    assert keyed["metrics"] == {"digit": ["accuracy"], "parity": ["binary_accuracy"]}
+    assert keyed["loss_weights"] == {"digit": 1.0, "parity": 0.5}
+    assert described["ctv_list_of_losses"]["compile"]["loss"] == [
+        "sparse_categorical_crossentropy", "binary_crossentropy"]
+    assert described["seq_list"]["compile"] is None
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("relu", "relu"), ("ReLU", "relu"), (None, "linear"), ("softmax_v2", "softmax"),
+    ({"module": "builtins", "class_name": "function", "config": "softmax_v2"}, "softmax"),
+    ("swish", "silu"), ({"value": ["lambda code"]}, "custom"), ("keras.activations.tanh", "tanh"),
+])
+def test_normalise_activation(given: Any, expected: str) -> None:
+    assert normalise_activation(given) == expected
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("mse", "mean_squared_error"), ("SparseCategoricalCrossentropy",
+                                    "sparse_categorical_crossentropy"),
+    ({"class_name": "BinaryCrossentropy", "config": {}}, "binary_crossentropy"),
+    ({"class_name": "function", "config": "sparse_categorical_crossentropy"},
+     "sparse_categorical_crossentropy"), ("acc", "accuracy"),
+])
+def test_normalise_loss(given: Any, expected: str) -> None:
+    assert normalise_loss(given) == expected
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("Adam", "adam"), ("rmsprop", "rmsprop"), ({"class_name": "RMSprop", "config": {}},
+                                               "rmsprop"),
+    ({"class_name": "LossScaleOptimizer", "config": {"inner_optimizer": {"class_name": "SGD"}}},
+     "sgd"),
+])
+def test_normalise_optimizer(given: Any, expected: str) -> None:
+    assert normalise_optimizer(given) == expected
+
+
+HOSTILE = [
+    {"class_name": "Functional", "config": {"layers": "nope"}},
+    {"class_name": "Functional", "config": {"layers": [{"class_name": "Dense"}],
+                                            "input_layers": 7, "output_layers": {"x": 3}}},
+    {"class_name": "Functional", "config": {  # a cycle between two layers
+        "layers": [
+            {"class_name": "Dense", "name": "a", "config": {"units": 2}, "inbound_nodes": [
+                {"args": [{"class_name": "__keras_tensor__",
+                           "config": {"shape": [None, 2], "keras_history": ["b", 0, 0]}}]}]},
+            {"class_name": "Dense", "name": "b", "config": {"units": 2}, "inbound_nodes": [
+                {"args": [{"class_name": "__keras_tensor__",
+                           "config": {"shape": [None, 2], "keras_history": ["a", 0, 0]}}]}]}],
+        "input_layers": [], "output_layers": [["a", 0, 0]]}},
+    {"class_name": "Sequential", "config": {"layers": [None, 3, {"class_name": "Dense"}]}},
+    {"class_name": "Sequential", "config": {"layers": [{"class_name": "Sequential", "config": {
+        "layers": [{"class_name": "Sequential", "config": {"layers": []}}]}}]}},
+]
+
+
+@pytest.mark.parametrize("spec", HOSTILE)
+def test_hostile_json_is_described_without_crashing(spec: dict) -> None:
+    d = describe_json(json.dumps(spec))
+    assert d["schema"] == SCHEMA
+    json.dumps(d)
+    for check in (checks.check_built, checks.check_merge,
+                  lambda x: checks.check_chain(x, [("Dense", 2, None)])):
+        assert isinstance(check(d), checks.Verdict)
+
+
+def test_not_json_raises_a_course_error() -> None:
+    with pytest.raises(CourseCheckError, match="not a Keras model's JSON"):
+        describe_json("{not json")
+
+
+def test_description_is_fast(zoo: dict) -> None:
+    """Describing and checking one model: well under the time a test cell can spend."""
+    model = zoo["siam_nested_sequential"]
+    text = model.to_json()
+    checks_to_run = model_zoo.CONTRACTS["build_siamese"].values()
+    start = time.perf_counter()
+    for _ in range(10):
+        d = describe(model)
+        for check in checks_to_run:
+            check(d)
+    live = (time.perf_counter() - start) / 10
+    start = time.perf_counter()
+    for _ in range(10):
+        d = describe_json(text)
+        for check in checks_to_run:
+            check(d)
+    from_json = (time.perf_counter() - start) / 10
+    assert live < 0.5 and from_json < 0.1, (live, from_json)
