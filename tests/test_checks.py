@@ -280,13 +280,38 @@ def test_check_answer(value: str, passed: bool) -> None:
 
 def test_answer_messages() -> None:
     assert checks.check_answer(None, "b", "q2", choices=["a", "b"]).message == (
-        "You have not answered `q2` yet. Set `q2` to one of `a` or `b`.")
-    assert checks.check_answer("c", "b", "q2", choices=["a", "b"]).message == (
-        "Your answer to `q2` is `c`, which is not one of the choices. Set it to one of `a` or "
-        "`b`.")
+        "You have not answered question `q2` yet. Set your answer to one of `a` or `b` and run "
+        "the cell again.")
+    assert checks.check_answer("c", "b", "1 (the spam filter)", choices=["a", "b"]).message == (
+        'Your answer to question 1 (the spam filter) is `"c"`, which is not one of the choices. '
+        "Set it to one of `a` or `b`.")
     wrong = checks.check_answer("a", "b", "q2", choices=["a", "b"])
-    assert "`b`" not in wrong.message  # the expected answer is never given away
+    assert wrong.message == (
+        'Your answer to question `q2`, `"a"`, is not the best fit. Reread the scenario and ask '
+        "which API it needs.")
+    assert wrong.hidden_message == wrong.message  # it never names the expected answer
     assert checks.check_answer("Sequential API", ["sequential", "sequential api"], "q3").passed
+
+
+def test_visible_quiz_check_accepts_any_choice_and_hidden_one_the_answer() -> None:
+    choices = ["sequential", "functional", "subclass"]
+    expect.expect_answer("Subclass", choices, question="1 (the spam filter)", choices=choices)
+    with pytest.raises(errors.WrongAnswerError) as caught:
+        expect.expect_answer("subclass", "sequential", question="1 (the spam filter)",
+                             choices=choices, hidden=True)
+    assert "sequential" not in str(caught.value).replace("`subclass`", "")
+    assert "1 (the spam filter)" in str(caught.value)
+
+
+def test_losses_and_metrics_are_checked_separately(described: dict) -> None:
+    """A list of losses costs the losses test only; a metrics list the metrics test only."""
+    losses, metrics = model_zoo.TWO_VIEW_LOSSES, model_zoo.TWO_VIEW_METRICS
+    assert not checks.check_compiled_by_name(described["ctv_list_of_losses"], losses).passed
+    assert checks.check_compiled_by_name(described["ctv_list_of_losses"], {},
+                                         metrics=metrics).passed
+    assert checks.check_compiled_by_name(described["ctv_metrics_list"], losses).passed
+    assert not checks.check_compiled_by_name(described["ctv_metrics_list"], {},
+                                             metrics=metrics).passed
 
 
 # --------------------------------------------------------------------------- expect

@@ -411,16 +411,20 @@ def check_compiled(description: Description, *, optimizer: str | None = None,
     return _pass("compiled")
 
 
-def check_compiled_by_name(description: Description, losses: Mapping[str, str], *,
-                           metrics: Mapping[str, Sequence[str]] | None = None) -> Verdict:
-    """Losses (and metrics and loss weights when given) are dicts keyed by output name."""
-    check = "compiled_by_name"
-    settings = description.get("compile")
-    if not settings:
-        return _fail(check, messages.not_compiled())
-    outputs = [item["name"] for item in description.get("outputs") or []]
-    if not outputs:
-        return _unreadable(check, "outputs", description)
+def _keyed(check: str, argument: str, value: Any, outputs: list[str]) -> Verdict | None:
+    """A failed verdict when a multi-output setting is not a dict keyed by output names."""
+    if value is None or (len(outputs) == 1 and not isinstance(value, dict)):
+        return None
+    if not isinstance(value, dict):
+        return _fail(check, messages.not_keyed(argument, value, outputs))
+    unknown = [k for k in value if k not in outputs]
+    if unknown:
+        return _fail(check, messages.unknown_keys(argument, unknown, outputs))
+    return None
+
+
+def _check_losses(check: str, settings: Mapping[str, Any], losses: Mapping[str, str],
+                  outputs: list[str]) -> Verdict | None:
     several = len(outputs) > 1
     found_loss = settings.get("loss")
     if isinstance(found_loss, list) and several:
@@ -440,31 +444,52 @@ def check_compiled_by_name(description: Description, losses: Mapping[str, str], 
         if found_loss[name] != normalise_loss(expected):
             return _fail(check, messages.wrong_loss_for(name, found_loss[name],
                                                         normalise_loss(expected)))
-    for argument in ("metrics", "weighted_metrics", "loss_weights"):
-        value = settings.get(argument)
-        if value is None or (not several and not isinstance(value, dict)):
-            continue
-        if not isinstance(value, dict):
-            return _fail(check, messages.not_keyed(argument, value, outputs))
-        unknown = [k for k in value if k not in outputs]
-        if unknown:
-            return _fail(check, messages.unknown_keys(argument, unknown, outputs))
-    if metrics is not None:
-        found_metrics = settings.get("metrics")
-        weighted = settings.get("weighted_metrics")
-        for name, expected_list in metrics.items():
-            if name not in outputs:
-                return _fail(check, messages.no_output(name, outputs))
-            if isinstance(found_metrics, dict) or several:
-                found = _flat((found_metrics or {}).get(name)) + _flat(
-                    (weighted or {}).get(name) if isinstance(weighted, dict) else None)
-            else:
-                found = _flat(found_metrics) + _flat(weighted)
-            for metric in [expected_list] if isinstance(expected_list, str) else expected_list:
-                if not _has_metric(found, metric):
-                    return _fail(check, messages.missing_metric_for(
-                        name, found, metric_kind(normalise_loss(metric))))
-    return _pass(check)
+    return _keyed(check, "loss_weights", settings.get("loss_weights"), outputs)
+
+
+def _check_metrics(check: str, settings: Mapping[str, Any],
+                   metrics: Mapping[str, Sequence[str]], outputs: list[str]) -> Verdict | None:
+    found_metrics, weighted = settings.get("metrics"), settings.get("weighted_metrics")
+    for argument, value in (("metrics", found_metrics), ("weighted_metrics", weighted)):
+        failed = _keyed(check, argument, value, outputs)
+        if failed is not None:
+            return failed
+    for name, expected_list in metrics.items():
+        if name not in outputs:
+            return _fail(check, messages.no_output(name, outputs))
+        if isinstance(found_metrics, dict) or len(outputs) > 1:
+            found = _flat((found_metrics or {}).get(name)) + _flat(
+                weighted.get(name) if isinstance(weighted, dict) else None)
+        else:
+            found = _flat(found_metrics) + _flat(weighted)
+        for metric in [expected_list] if isinstance(expected_list, str) else expected_list:
+            if not _has_metric(found, metric):
+                return _fail(check, messages.missing_metric_for(
+                    name, found, metric_kind(normalise_loss(metric))))
+    return None
+
+
+def check_compiled_by_name(description: Description, losses: Mapping[str, str], *,
+                           metrics: Mapping[str, Sequence[str]] | None = None) -> Verdict:
+    """Compile settings keyed by output name.
+
+    With `losses` (non-empty): the losses form a dict keyed by the model's output names with
+    these values, and loss weights, if any, are keyed too. With `metrics`: the metrics form a
+    dict keyed by output names and each output has the metrics listed. A list of losses on a
+    multi-output model fails: Keras matches it by output order. Leaving `losses` empty checks
+    the metrics alone, so one mistake costs one test.
+    """
+    check = "compiled_by_name"
+    settings = description.get("compile")
+    if not settings:
+        return _fail(check, messages.not_compiled())
+    outputs = [item["name"] for item in description.get("outputs") or []]
+    if not outputs:
+        return _unreadable(check, "outputs", description)
+    failed = _check_losses(check, settings, losses, outputs) if losses else None
+    if failed is None and metrics is not None:
+        failed = _check_metrics(check, settings, metrics, outputs)
+    return failed if failed is not None else _pass(check)
 
 
 # --------------------------------------------------------------------------- quiz
@@ -478,15 +503,19 @@ def check_answer(value: Any, expected: Any, question: str,
                  choices: Sequence[Any] | None = None) -> Verdict:
     """A quiz answer equals the expected choice (case- and space-insensitive).
 
-    `expected` may be one answer or a collection of accepted answers.
+    `expected` may be one answer or a collection of accepted answers. The messages never name
+    the expected answer, so they are the same for visible and hidden checks.
     """
+    def fail(message: str) -> Verdict:
+        return Verdict(False, "answer", message, message)
+
     if value is None or (isinstance(value, str) and not value.strip()) or value is Ellipsis:
-        return _fail("answer", messages.no_answer(question, choices))
+        return fail(messages.no_answer(question, choices))
     answer = _norm_answer(value)
     if choices is not None and answer not in {_norm_answer(c) for c in choices}:
-        return _fail("answer", messages.not_a_choice(question, value, list(choices)))
+        return fail(messages.not_a_choice(question, value, list(choices)))
     accepted = ([expected] if isinstance(expected, (str, int, float)) or expected is None
                 else list(expected))
     if answer in {_norm_answer(a) for a in accepted}:
         return _pass("answer")
-    return _fail("answer", messages.wrong_answer(question, value))
+    return fail(messages.wrong_answer(question, value))

@@ -25,7 +25,12 @@ def _describe(model: Any, label: str, hidden: bool) -> dict:
 def _enforce(verdict: checks.Verdict, hidden: bool, argument: str | None = None) -> None:
     if verdict.passed:
         return
-    text = messages.hidden(verdict.check, argument) if hidden else verdict.message
+    if not hidden:
+        text = verdict.message
+    elif argument is not None or not verdict.hidden_message:
+        text = messages.hidden(verdict.check, argument)
+    else:
+        text = verdict.hidden_message
     raise error_for(verdict.check)(text, verdict=verdict)
 
 
