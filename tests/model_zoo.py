@@ -229,6 +229,14 @@ def seq_build_call() -> Any:
     return model
 
 
+@entry("build_sequential", note="no Input, built by calling it on a batch of one")
+def seq_called_on_data() -> Any:
+    k = keras_module()
+    model = _sequential(k, with_input=False)
+    model(k.ops.zeros((1, INPUT_DIM)))
+    return model
+
+
 @entry("build_sequential", note="Dropout between layers is transparent")
 def seq_dropout() -> Any:
     k = keras_module()

@@ -208,6 +208,15 @@ def test_unknown_layer_makes_the_count_unknown() -> None:
         "`double` is of a kind the checks do not know). Use the layers the task names.")
 
 
+def test_convolutions_and_normalisations_are_counted() -> None:
+    keras = model_zoo.keras_module()
+    inputs = keras.Input(shape=(8, 8, 3))
+    x = keras.layers.BatchNormalization()(keras.layers.Conv2D(4, 3)(inputs))
+    x = keras.layers.LayerNormalization()(keras.layers.Flatten()(x))
+    model = keras.Model(inputs, keras.layers.Dense(2)(x))
+    assert describe(model)["params"] == model.count_params()
+
+
 def test_evidence_of_a_lambda_activation_stays_quiet(capfd: pytest.CaptureFixture) -> None:
     keras = model_zoo.keras_module()
     inputs = keras.Input(shape=(4,))

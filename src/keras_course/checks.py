@@ -52,12 +52,14 @@ def _norm_shape(value: Any) -> list | None:
 
 
 def _same_shape(found: Any, expected: Any) -> bool:
+    """`None` in `expected` matches any size (a batch of any size, or one Keras fixed)."""
     found, expected = _norm_shape(found), _norm_shape(expected)
     if found is None or expected is None:
         return found == expected
     if len(expected) == len(found) - 1 and expected and expected[0] is not None:
-        return found[1:] == expected  # written without the batch dimension
-    return found == expected
+        found = found[1:]  # written without the batch dimension
+    return len(found) == len(expected) and all(
+        e is None or f == e for f, e in zip(found, expected))
 
 
 def _readable(description: Description) -> bool:
@@ -142,7 +144,8 @@ def _check_one_output(description: Description, position: int | None, item: Mapp
                 return _fail("outputs", messages.wrong_output_shape(
                     position, name, ["...", item["units"]], expected_shape))
         elif found_shape is None:
-            return _fail("outputs", messages.output_unknown_shape(name))
+            return _fail("outputs", messages.output_unknown_shape(
+                name, bool(description.get("built"))))
         elif not _same_shape(found_shape, expected_shape):
             return _fail("outputs", messages.wrong_output_shape(
                 position, name, found_shape, expected_shape))

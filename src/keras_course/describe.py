@@ -306,6 +306,15 @@ def _layer_params(class_name: str, module: str | None, config: dict,
         if class_name == "BatchNormalization":
             per += 2  # moving mean and moving variance
         return per * size
+    if class_name in ("Conv1D", "Conv2D", "Conv3D"):
+        kernel, filters = config.get("kernel_size"), config.get("filters")
+        groups = config.get("groups") or 1
+        channels_first = config.get("data_format") == "channels_first"
+        channels = (first[1] if channels_first else first[-1]) if first else None
+        if not isinstance(kernel, list) or not isinstance(filters, int) or channels is None:
+            return None
+        weights = math.prod(kernel) * (channels // groups) * filters
+        return weights + (filters if config.get("use_bias", True) else 0)
     dims = (config.get("input_dim"), config.get("output_dim"))
     if class_name == "Embedding" and all(isinstance(d, int) for d in dims):
         return dims[0] * dims[1]
@@ -352,6 +361,12 @@ def _is_model_config(layer: dict) -> bool:
     config = layer.get("config")
     return (isinstance(config, dict) and isinstance(config.get("layers"), list)
             and (layer.get("class_name") in (SEQUENTIAL, FUNCTIONAL) or "input_layers" in config))
+
+
+def _built_input_shape(layer: dict) -> list | None:
+    """The input shape Keras recorded when it built the layer (`build_config`), if any."""
+    build = layer.get("build_config")
+    return _shape(build.get("input_shape")) if isinstance(build, dict) else None
 
 
 def _layer_name(layer: dict) -> str:
@@ -443,8 +458,9 @@ class _GraphBuilder:
         if args:
             current = args[0]
         for layer in layers:
+            in_shape = _built_input_shape(layer) or (current[1] if current else None)
             outs = self.call(layer, prefix, obj_prefix, [current] if current else [],
-                             [current[1]] if current else [], depth)
+                             [in_shape] if current else [], depth)
             current = outs[0] if outs else None
         return inputs, ([current] if current else [])
 
@@ -603,7 +619,7 @@ def _layer_entries(spec: dict, depth: int) -> tuple[list[dict], list[list[str]]]
         lconfig = layer.get("config") if isinstance(layer.get("config"), dict) else {}
         nested = _describe_config(layer, depth + 1) if _is_model_config(layer) else None
         if sequential:
-            in_shapes = [shape] if class_name != "InputLayer" else []
+            in_shapes = [] if class_name == "InputLayer" else [_built_input_shape(layer) or shape]
             calls = 0 if class_name == "InputLayer" else 1
             if previous is not None:
                 edges.append([previous, name])
@@ -618,11 +634,8 @@ def _layer_entries(spec: dict, depth: int) -> tuple[list[dict], list[list[str]]]
                     edge = [str(tensor[0]), name]
                     if edge not in edges:
                         edges.append(edge)
-        if not in_shapes or in_shapes[0] is None:
-            build = layer.get("build_config") if isinstance(layer.get("build_config"), dict) else {}
-            built_shape = _shape(build.get("input_shape"))
-            if built_shape is not None:
-                in_shapes = [built_shape]
+        if (not in_shapes or in_shapes[0] is None) and _built_input_shape(layer) is not None:
+            in_shapes = [_built_input_shape(layer)]
         if nested is not None:
             params = nested["params"]
             out = nested["outputs"][0]["shape"] if nested["outputs"] else None

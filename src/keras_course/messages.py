@@ -176,8 +176,10 @@ def graph_unreadable(what: str, api: str, note: str | None) -> str:
         return (f"The {what} of your model cannot be checked: a subclass of `keras.Model` has "
                 "no graph Keras can describe before `call` runs. Build it with "
                 "`keras.Sequential` or the Functional API.")
-    reason = note or UNREADABLE_NOTE
-    return f"The {what} of your model cannot be checked. {reason}"
+    if note == NO_JSON_NOTE:
+        return (f"The {what} of your model cannot be checked: Keras could not serialise the "
+                "model (`model.to_json()` failed). Build it from Keras layers only.")
+    return f"The {what} of your model cannot be checked. {note or UNREADABLE_NOTE}"
 
 
 # --------------------------------------------------------------------------- inputs and outputs
@@ -233,7 +235,10 @@ def wrong_output_activation(position: int | None, name: str, found: Any, expecte
             f'Give the last layer of that output `activation="{expected}"`.')
 
 
-def output_unknown_shape(name: str) -> str:
+def output_unknown_shape(name: str, built: bool) -> str:
+    if built:
+        return (f"The shape of output `{name}` cannot be worked out from your model's "
+                "configuration. Produce it with the layers the task names.")
     return (f"Output `{name}` has no shape yet because your model is not built. Start the model "
             "with `keras.Input(shape=...)`.")
 
