@@ -33,6 +33,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests source
 
 $(STAMP): requirements.txt pyproject.toml
+	@# grading runs student code inside bubblewrap (see the README); install it when missing
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing bubblewrap (Debian package) for the grading sandbox"; \
+	    apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; \
+	  else echo "Grading needs bubblewrap: run 'sudo apt-get install bubblewrap' (or your system's equivalent)"; exit 1; fi; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -e .

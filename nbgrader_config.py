@@ -21,12 +21,19 @@ c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 120
 
+# Student code runs in a sandboxed kernel (keras_course/grading/sandbox.py): bubblewrap hides the
+# course folder (gradebook, source/, other students) except the submission's own folder, there is
+# no network, every process dies with the kernel, and memory, file sizes, output and the
+# notebook's total time are capped while it runs.
+c.SandboxedKernelManager.memory_limit = 8 * 1024**3
+c.SandboxedExecute.notebook_budget = 900
+
 # The points of every test cell are decided outside the student's kernel: right after Execute,
 # VerifyEvidence re-runs the instructor's copy of each test cell against the evidence the kernel
 # recorded and replaces the cell's outputs with the verdict (keras_course/grading/verify.py).
 # That also keeps TensorFlow's log lines on stderr from costing a correct test cell its points.
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
+    "keras_course.grading.sandbox.SandboxedExecute",
     "keras_course.grading.verify.VerifyEvidence",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",

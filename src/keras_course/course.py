@@ -138,7 +138,8 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
         for r in failed:
             print(f"  {r.job}: {r.reason}")
     for assignment in submitted_assignments(root):
-        nbgrader(root, "generate_feedback", assignment, "--force", log=log)
+        if any((root / "autograded").glob(f"*/{assignment}/*.ipynb")):
+            nbgrader(root, "generate_feedback", assignment, "--force", log=log)
     csv_path = root / "grades" / "grades.csv"
     csv_path.parent.mkdir(exist_ok=True)
     nbgrader(root, "export", "--to", str(csv_path), log=log)
