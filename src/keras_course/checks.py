@@ -216,7 +216,7 @@ def _chain_message(graph: nx.DiGraph, path: list[str], expected: list[g.Signatur
     opcodes = difflib.SequenceMatcher(None, expected, tokens, autojunk=False).get_opcodes()
     for tag, i1, _i2, j1, _j2 in opcodes:
         if tag == "replace":
-            return messages.chain_wrong_layer(j1 + 1, found[j1], graph.nodes[path[j1]]["name"],
+            return messages.chain_wrong_layer(j1 + 1, found[j1], graph.nodes[path[j1]]["layer"],
                                               expected[i1])
         if tag == "delete":  # a layer of the task is missing; name the last of a run of twins
             while i1 + 1 < len(expected) and expected[i1 + 1] == expected[i1]:
@@ -225,7 +225,7 @@ def _chain_message(graph: nx.DiGraph, path: list[str], expected: list[g.Signatur
         if tag == "insert":  # an extra layer; name the last of a run of twins
             while j1 + 1 < len(found) and found[j1 + 1] == found[j1]:
                 j1 += 1
-            return messages.chain_extra_layer(j1 + 1, found[j1], graph.nodes[path[j1]]["name"],
+            return messages.chain_extra_layer(j1 + 1, found[j1], graph.nodes[path[j1]]["layer"],
                                               len(found), len(expected))
     return messages.chain_missing_layer(len(found) + 1, expected[-1], len(found), len(expected))
 
@@ -307,7 +307,7 @@ def check_skip(description: Description, min_layers: int = 2) -> Verdict:
     if found:
         merge, _, _, block = max(found, key=lambda item: len(item[3]))
         return _fail("skip", messages.short_skip(
-            graph.nodes[merge]["name"], len(block), [graph.nodes[n]["name"] for n in block],
+            graph.nodes[merge]["layer"], len(block), [graph.nodes[n]["layer"] for n in block],
             min_layers))
     return _fail("skip", messages.no_skip(min_layers))
 
@@ -334,7 +334,7 @@ def check_shared(description: Description, inputs: Iterable[str], units: int | N
                 layer["layer"], wanted, g.serves(graph, layer["calls"], chosen)))
         firsts = []
         for node in chosen.values():
-            firsts.extend(graph.nodes[s]["name"] for s in graph.successors(node))
+            firsts.extend(graph.nodes[s]["layer"] for s in graph.successors(node))
         return _fail("shared", messages.nothing_shared(wanted, list(dict.fromkeys(firsts))))
     if units is not None:
         right = [s for s in serving if s.get("units") == units]

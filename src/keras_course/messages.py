@@ -367,10 +367,17 @@ def not_compiled() -> str:
             "returning the model.")
 
 
+_OPTIMIZER_CLASSES = {
+    "adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop", "adamw": "AdamW", "adagrad": "Adagrad",
+    "adamax": "Adamax", "adadelta": "Adadelta", "nadam": "Nadam", "ftrl": "Ftrl",
+}
+
+
 def wrong_optimizer(found: Any, expected: str) -> str:
+    cls = _OPTIMIZER_CLASSES.get(expected)
+    also = f" (or `keras.optimizers.{cls}()`)" if cls else ""
     return (f"Your model is compiled with optimizer `{found}`; expected `{expected}`. Pass "
-            f'`optimizer="{expected}"` (or `keras.optimizers.{expected.capitalize()}()`) to '
-            "`model.compile`.")
+            f'`optimizer="{expected}"`{also} to `model.compile`.')
 
 
 def wrong_loss(found: Any, expected: str) -> str:
