@@ -8,7 +8,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import ROOT
 
 SOURCE = sorted((ROOT / "source").glob("*/*.ipynb"))
@@ -48,7 +47,8 @@ def test_graded_cells_follow_the_naming_contract(path: Path):
             defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)} | {
                 t.id for n in tree.body if isinstance(n, ast.Assign)
                 for t in n.targets if isinstance(t, ast.Name)}
-            assert meta["grade_id"] in defined, f"solution cell {meta['grade_id']} defines {defined}"
+            assert meta["grade_id"] in defined, \
+                f"solution cell {meta['grade_id']} defines {defined}"
             solutions[meta["grade_id"]] = cell
     tests = [nbgrader_meta(c)["grade_id"] for c in nb.cells
              if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")]
@@ -96,7 +96,8 @@ def test_points_add_up_to_each_heading(path: Path):
             sections[-1][1] += float(nbgrader_meta(cell)["points"])
     assert sections, f"{path.name} announces no points"
     for announced, counted, heading in sections:
-        assert announced == counted, f"{heading!r} announces {announced} points, cells give {counted}"
+        assert announced == counted, \
+            f"{heading!r} announces {announced} points, its cells give {counted}"
 
 
 @pytest.mark.parametrize("path", RELEASE, ids=lambda p: p.parent.name)

@@ -28,7 +28,8 @@ def course_root(start: Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / "nbgrader_config.py").is_file() and (folder / "source").is_dir():
             return folder
-    raise SystemExit(f"No course here: no nbgrader_config.py next to a source/ folder above {here}. "
+    raise SystemExit(f"No course here: no nbgrader_config.py next to a source/ folder above "
+                     f"{here}. "
                      "Run this from the course repository.")
 
 
@@ -183,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         print(f"submitted/: {build_demo_class(root)} demo submissions")
     if args.command in ("demo", "grade"):
-        csv_path = grade(root, log, workers=args.workers, force=args.force or args.command == "demo")
+        force = args.force or args.command == "demo"
+        csv_path = grade(root, log, workers=args.workers, force=force)
         print()
         print(summary(root, csv_path))
         print()

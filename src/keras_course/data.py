@@ -46,7 +46,7 @@ def two_targets(y: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def load_two_view(validation_fraction: float = 0.2, seed: int = 42) -> Split:
-    """The digits as dicts keyed by input name (`top`, `bottom`) and output name (`digit`, `parity`)."""
+    """The digits as dicts keyed by input (`top`, `bottom`) and output (`digit`, `parity`)."""
     flat = load_digits_split(validation_fraction, seed)
     return Split(
         two_views(flat.x_train), two_targets(flat.y_train),

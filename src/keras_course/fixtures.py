@@ -22,7 +22,7 @@ def small_classifier(input_dim: int, num_classes: int):
 
 @kernel_only
 def two_head_model(view_dim: int, num_classes: int):
-    """Inputs `top` and `bottom`, outputs `digit` and `parity`: enough to test `compile_two_view`."""
+    """Inputs `top`, `bottom` and outputs `digit`, `parity`: enough to test `compile_two_view`."""
     from .notebook import import_keras
 
     keras = import_keras()

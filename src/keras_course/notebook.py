@@ -37,8 +37,8 @@ def import_keras() -> ModuleType:
         os.environ.setdefault(key, value)
     if "keras" not in sys.modules:
         with _stderr_to_devnull():
-            import tensorflow  # noqa: F401  (its import is what prints the start-up lines)
             import keras  # noqa: F401
+            import tensorflow  # noqa: F401  (its import is what prints the start-up lines)
     import keras
 
     return keras
