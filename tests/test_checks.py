@@ -429,3 +429,15 @@ def test_every_check_has_an_error_class_and_a_hidden_message() -> None:
                   "shared", "params", "compiled", "compiled_by_name", "answer", "model"):
         assert errors.error_for(check) is not errors.CourseCheckError
         assert messages.hidden(check) != messages.hidden("no such check")
+
+
+def test_message_metrics_passed_positionally_into_loss_weights(keras: Any) -> None:
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+    verdict = checks.check_compiled(describe(model), metrics=["accuracy"])
+    assert not verdict.passed
+    assert verdict.message == (
+        "Your model has no metrics, but `accuracy` ended up in its loss weights: in Keras 3 the "
+        "third positional argument of `compile` is `loss_weights`. Pass the metrics by keyword: "
+        '`model.compile(..., metrics=["accuracy"])`.')
+    _assert_teaches(verdict.message)

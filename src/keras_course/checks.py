@@ -407,8 +407,12 @@ def check_compiled(description: Description, *, optimizer: str | None = None,
             return _fail("compiled", messages.wrong_loss(shown, expected))
     if metrics is not None:
         found = _flat(settings.get("metrics")) + _flat(settings.get("weighted_metrics"))
+        misplaced = [w.strip("'\"") for w in _flat(settings.get("loss_weights"))
+                     if isinstance(w, str)]
         for metric in metrics:
             if not _has_metric(found, metric):
+                if _has_metric(misplaced, metric):
+                    return _fail("compiled", messages.metric_in_loss_weights(misplaced))
                 return _fail("compiled", messages.missing_metric(
                     found, metric_kind(normalise_loss(metric))))
     return _pass("compiled")

@@ -391,6 +391,12 @@ def missing_metric(found: Sequence[str], expected: str) -> str:
             f'`metrics=["{expected}"]` to `model.compile`.')
 
 
+def metric_in_loss_weights(misplaced: Sequence[str]) -> str:
+    return (f"Your model has no metrics, but {_listing(list(misplaced))} ended up in its loss "
+            "weights: in Keras 3 the third positional argument of `compile` is `loss_weights`. "
+            'Pass the metrics by keyword: `model.compile(..., metrics=["accuracy"])`.')
+
+
 def _listing(found: Any) -> str:
     if found is None or found == []:
         return "none"
