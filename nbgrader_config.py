@@ -51,6 +51,9 @@ c.IgnorePattern.pattern = r"tensorflow|absl|cuda_|cudart|oneDNN|UserWarning|All 
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "keras_course.grading.feedback.HideHiddenTests",
+    # Autograde restores task cells from the gradebook, mark scheme included, so that graders
+    # see the rubric in formgrader; students' feedback must not.
+    "nbgrader.preprocessors.ClearMarkScheme",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
