@@ -52,8 +52,22 @@ def read_grades(root: Path) -> dict[tuple[str, str], dict[str, tuple[float, floa
     return grades
 
 
+_FAILURE: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict:
+    """The graded class; if grading it fails once, every test here fails at once with why."""
+    if _FAILURE:
+        pytest.fail(_FAILURE[0], pytrace=False)
+    try:
+        return _grade_class(tmp_path_factory)
+    except BaseException as exc:
+        _FAILURE.append(f"grading the test class failed: {exc}")
+        raise
+
+
+def _grade_class(tmp_path_factory) -> dict:
     root = copy_course(tmp_path_factory.mktemp("pipeline") / "course")
     demo = course_cli(root, "demo")
     demo_grades = read_grades(root)

@@ -125,6 +125,10 @@ def submitted_assignments(root: Path) -> list[str]:
     return [a for a in assignments(root) if a in found]
 
 
+#: Submissions that could not be graded in this run (the exit status reports them).
+GRADING_FAILURES: list = []
+
+
 def grade(root: Path, log: Path, workers: int | None = None, force: bool = False) -> Path:
     """Autograde what needs it in submitted/ (in parallel), then feedback and the grades CSV."""
     jobs = find_jobs(root, force=force)
@@ -135,9 +139,10 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
     results = grade_all(root, jobs, nbgrader_env(), workers=n_workers, on_result=progress.update)
     failed = [r for r in results if not r.ok]
     if failed:
-        print(f"\n{len(failed)} submissions could not be graded:")
+        print(f"\n{len(failed)} submissions could not be graded (the rest were):")
         for r in failed:
             print(f"  {r.job}: {r.reason}")
+    GRADING_FAILURES.extend(failed)
     for assignment in submitted_assignments(root):
         if any((root / "autograded").glob(f"*/{assignment}/*.ipynb")):
             nbgrader(root, "generate_feedback", assignment, "--force", log=log)
@@ -194,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"grades CSV:           {csv_path}")
         print(f"nbgrader log:         {log}")
     print(f"{args.command} finished in {time.monotonic() - started:.0f} s")
+    if GRADING_FAILURES:
+        print(f"{len(GRADING_FAILURES)} submissions could not be graded: see the list above.")
+        return 2
     return 0
 
 

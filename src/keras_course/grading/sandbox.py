@@ -85,15 +85,19 @@ class SandboxedKernelManager(AsyncKernelManager):
         root = Path(self.course_root or os.getcwd())
         cmd = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                "--tmpfs", "/tmp"]
-        for hidden in [str(root), *self.hidden_paths]:
-            if os.path.isdir(hidden):
-                cmd += ["--tmpfs", hidden]
-        # what the kernel needs from inside the hidden course folder: Python and the helpers
+        hidden = [Path("/tmp"), root, *(Path(p) for p in self.hidden_paths)]
+        for folder in hidden[1:]:
+            if folder.is_dir():
+                cmd += ["--tmpfs", str(folder)]
+        # what the kernel needs from inside a hidden folder (a course or an environment under
+        # /tmp, a virtualenv inside the course): Python, its environment and the helpers
         import keras_course
 
-        needed = {Path(sys.prefix), Path(keras_course.__file__).resolve().parents[1]}
+        needed = {Path(sys.prefix), Path(sys.base_prefix),
+                  Path(sys.executable).resolve().parent.parent,
+                  Path(keras_course.__file__).resolve().parents[1]}
         for path in sorted(needed):
-            if any(_inside(path, Path(h)) for h in [str(root), *self.hidden_paths]):
+            if any(_inside(path, folder) for folder in hidden):
                 cmd += ["--ro-bind", str(path), str(path)]
         cmd += ["--bind", self._private, self._private, "--bind", cwd, cwd, "--chdir", cwd,
                 "--unshare-all", "--die-with-parent",
