@@ -70,9 +70,13 @@ def plot_model_graph(model: Any, title: str | None = None):
     graph.add_nodes_from(layers)
     graph.add_edges_from((a, b) for a, b in description.get("edges") or []
                          if a in layers and b in layers)
+    if description.get("api") == "subclass" and not layers:
+        raise ValueError(f"`{description.get('class_name')}` is a subclass of `keras.Model`: "
+                         "Python code in its `call` connects the layers, so there is no layer "
+                         "graph to draw.")
     if not layers or not nx.is_directed_acyclic_graph(graph):
-        raise ValueError("plot_model_graph draws Sequential and Functional models; this model "
-                         f"has no layer graph to draw ({description.get('note') or 'no layers'}).")
+        note = str(description.get("note") or "it has no layers").rstrip(".")
+        raise ValueError(f"This model has no layer graph to draw: {note}.")
     # How many calls each arrow stands for: a shared layer feeds the next layer once per call.
     arrows = {edge: 0 for edge in graph.edges}
     for a, b in calls.get("edges") or []:
@@ -91,7 +95,8 @@ def plot_model_graph(model: Any, title: str | None = None):
             shapes[layer["name"]] = nested["outputs"][0].get("shape")
     for name in nx.topological_sort(graph):  # activations and dropout keep their input's shape
         before = list(graph.predecessors(name))
-        if shapes.get(name) is None and len(before) == 1 and layers[name]["class_name"] in SAME_SHAPE:
+        same_shape = layers[name]["class_name"] in SAME_SHAPE
+        if shapes.get(name) is None and len(before) == 1 and same_shape:
             shapes[name] = shapes.get(before[0])
     input_names = {name for name, layer in layers.items() if layer["class_name"] == "InputLayer"}
     output_names = {out.get("layer") for out in description.get("outputs") or []}
@@ -105,6 +110,13 @@ def plot_model_graph(model: Any, title: str | None = None):
     rows = 1 + max(graph.nodes[n]["row"] for n in graph)
     width = max(sum(1 for n in graph if graph.nodes[n]["row"] == r) for r in range(rows))
     xs = {n: 1.5 * pos[n][0] * max(width - 1, 1) for n in graph}  # 1.5 between neighbours
+    order = {n: i for i, n in enumerate(graph)}
+    for row in range(rows):  # inputs in the model's order, then each row under its inputs
+        members = [n for n in graph if graph.nodes[n]["row"] == row]
+        slots = sorted(xs[n] for n in members)
+        members.sort(key=lambda n: (sum(xs[p] for p in graph.predecessors(n))
+                                    / max(graph.in_degree(n), 1), order[n]))
+        xs.update(zip(members, slots))
     ys = {n: -float(graph.nodes[n]["row"]) for n in graph}   # inputs on top
 
     fig, ax = plt.subplots(figsize=(max(4.0, 2.4 * width + 1.0), 1.25 * rows + 0.4))
@@ -119,7 +131,8 @@ def plot_model_graph(model: Any, title: str | None = None):
                               family="monospace", zorder=3,
                               bbox={"boxstyle": "round,pad=0.4", "facecolor": GRAPH_COLOURS[kind],
                                     "edgecolor": "#555555"})
-    style = {"arrowstyle": "-|>", "color": "#333333", "lw": 1.2, "shrinkA": 1, "shrinkB": 1}
+    # The boxes' padding lies outside the text the arrows are anchored to: shrink past it.
+    style = {"arrowstyle": "-|>", "color": "#333333", "lw": 1.2, "shrinkA": 4, "shrinkB": 4}
     for (a, b), count in arrows.items():
         if graph.nodes[b]["row"] - graph.nodes[a]["row"] > 1:  # a skip: around, on the right
             ax.annotate("", xy=(1.0, 0.5), xycoords=boxes[b], xytext=(1.0, 0.5),

@@ -1,4 +1,4 @@
-"""Mistake: builds the Assignment 1 network as a `keras.Sequential`, where the Functional API is asked."""
+"""Mistake: builds the Assignment 1 network as a `keras.Sequential`, not with the Functional API."""
 LOSES = ["test_build_functional_api"]
 
 

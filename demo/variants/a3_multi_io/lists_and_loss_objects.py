@@ -1,4 +1,4 @@
-"""Correct: inputs and outputs as lists in another order, a branch per head, loss and metric objects.
+"""Correct: inputs and outputs as lists in another order, a branch per head, loss objects.
 
 Full marks: named inputs and outputs may be listed in any order; losses and metrics may be
 Keras objects instead of strings, and loss weights keyed by name are welcome.

@@ -1,4 +1,4 @@
-"""Mistake: answers with words that are not among the three choices ("functional API", "keras.Model")."""
+"""Mistake: answers with words that are not among the choices ("functional API", "keras.Model")."""
 LOSES = ["test_answer_image_captioning", "test_answer_parse_tree"]
 
 answer_image_captioning = "functional API"
