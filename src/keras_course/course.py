@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 
+from .grading import batch
 from .grading.batch import Progress, default_workers, find_jobs, grade_all
 from .submissions import Variant, make_submission, read_variant
 
@@ -129,14 +130,23 @@ def submitted_assignments(root: Path) -> list[str]:
 GRADING_FAILURES: list = []
 
 
-def grade(root: Path, log: Path, workers: int | None = None, force: bool = False) -> Path:
-    """Autograde what needs it in submitted/ (in parallel), then feedback and the grades CSV."""
+def grade(root: Path, log: Path, workers: int | None = None, force: bool = False,
+          scheduler: str | None = None) -> Path:
+    """Autograde what needs it in submitted/ (in parallel), then feedback, grades CSV, report."""
     jobs = find_jobs(root, force=force)
     n_workers = workers or default_workers()
-    print(f"autograde: {len(jobs)} submissions to grade with {n_workers} workers "
+    scheduler = scheduler or batch.dask_scheduler()
+    where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {n_workers} workers"
+    print(f"autograde: {len(jobs)} submissions to grade {where} "
           f"(already graded and unchanged: skipped)", flush=True)
     progress = Progress(len(jobs))
-    results = grade_all(root, jobs, nbgrader_env(), workers=n_workers, on_result=progress.update)
+    try:
+        results = grade_all(root, jobs, nbgrader_env(), workers=n_workers,
+                            on_result=progress.update, scheduler=scheduler)
+    except KeyboardInterrupt:
+        raise SystemExit(f"\ninterrupted: {progress.done} of {len(jobs)} submissions were graded "
+                         "and recorded; run the same command again to grade the rest") from None
+    batch.record_failures(root, results)
     failed = [r for r in results if not r.ok]
     if failed:
         print(f"\n{len(failed)} submissions could not be graded (the rest were):")
@@ -149,6 +159,15 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
     csv_path = root / "grades" / "grades.csv"
     csv_path.parent.mkdir(exist_ok=True)
     nbgrader(root, "export", "--to", str(csv_path), log=log)
+    try:
+        from .report import write_report
+
+        spent = round(time.monotonic() - progress.started)
+        write_report(root, run={"graded in this run": len(results),
+                                "could not be graded": len(failed),
+                                "seconds spent grading": spent})
+    except Exception as exc:  # noqa: BLE001 - the grades are in; a report problem is reported
+        print(f"the report could not be written: {type(exc).__name__}: {exc}")
     return csv_path
 
 
@@ -179,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="parallel grading workers (default: one per core)")
     parser.add_argument("--force", action="store_true",
                         help="regrade every submission, not only new or changed ones")
+    parser.add_argument("--scheduler", default=None,
+                        help="grade on this Dask scheduler (tcp://host:8786) instead of local "
+                             "workers (default: $KERAS_COURSE_DASK_SCHEDULER)")
     args = parser.parse_args(argv)
     root = course_root(args.root)
     log = root / "grades" / "nbgrader.log"
@@ -190,13 +212,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"submitted/: {build_demo_class(root)} demo submissions")
     if args.command in ("demo", "grade"):
         force = args.force or args.command == "demo"
-        csv_path = grade(root, log, workers=args.workers, force=force)
+        csv_path = grade(root, log, workers=args.workers, force=force, scheduler=args.scheduler)
         print()
         print(summary(root, csv_path))
         print()
         print(f"autograded notebooks: {root / 'autograded'}")
         print(f"feedback:             {root / 'feedback'}")
         print(f"grades CSV:           {csv_path}")
+        print(f"report:               {root / 'reports' / 'index.html'}")
         print(f"nbgrader log:         {log}")
     print(f"{args.command} finished in {time.monotonic() - started:.0f} s")
     if GRADING_FAILURES:
