@@ -28,6 +28,23 @@ c.Execute.startup_timeout = 120
 c.SandboxedKernelManager.memory_limit = 8 * 1024**3
 c.SandboxedExecute.notebook_budget = 900
 
+# Damaged notebooks fail only themselves, and lose only what is damaged
+# (keras_course/grading/sanitize.py): a copied graded cell keeps its first copy instead of
+# stopping the whole run, deleted, retyped or stripped graded cells and tampered metadata are
+# restored from the gradebook. Before a submission is graded its old automatic scores become
+# zero, so a regrade that fails never leaves the last run's grades standing.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "keras_course.grading.sanitize.KeepFirstIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "keras_course.grading.sanitize.RestoreCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.OverwriteCells.add_missing_cells = True
+from keras_course.grading.sanitize import pre_convert_hook  # noqa: E402
+
+c.Autograde.pre_convert_hook = pre_convert_hook(c.CourseDirectory.db_url)
+
 # The points of every test cell are decided outside the student's kernel: right after Execute,
 # VerifyEvidence re-runs the instructor's copy of each test cell against the evidence the kernel
 # recorded and replaces the cell's outputs with the verdict (keras_course/grading/verify.py).
@@ -50,6 +67,8 @@ c.IgnorePattern.pattern = r"tensorflow|absl|cuda_|cudart|oneDNN|UserWarning|All 
 # Students' feedback shows each failed check's message but never the hidden test code.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    # cells that ran after hidden tests reached the kernel could print them: not shown
+    "keras_course.grading.feedback.WithholdOutputsAfterHiddenTests",
     "keras_course.grading.feedback.HideHiddenTests",
     # Autograde restores task cells from the gradebook, mark scheme included, so that graders
     # see the rubric in formgrader; students' feedback must not.

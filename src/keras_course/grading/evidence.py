@@ -9,6 +9,7 @@ The checks that decide the points therefore run where student code never ran.
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import contextvars
 import json
@@ -55,11 +56,26 @@ class KernelOnly:
 
 @dataclass
 class Replay:
-    """The recorded calls of one test cell, handed back in order."""
+    """The recorded calls of one test cell, handed back in order.
+
+    `filename` and `hidden_lines` say which lines of the replayed cell are hidden tests: a call
+    made from one of them is named without its arguments in messages.
+    """
 
     records: list[dict]
     position: int = 0
     used: list[str] = field(default_factory=list)
+    filename: str = ""
+    hidden_lines: frozenset[int] = frozenset()
+
+    def in_hidden_test(self) -> bool:
+        """True when the innermost frame of the replayed cell is on a hidden test's line."""
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_filename == self.filename:
+                return frame.f_lineno in self.hidden_lines
+            frame = frame.f_back
+        return False
 
     def next_record(self, kind: str, label: str) -> dict:
         """The next record, which must be of `kind`; missing evidence is a failed check."""
@@ -81,9 +97,10 @@ _REPLAY: contextvars.ContextVar[Replay | None] = contextvars.ContextVar("replay"
 
 
 @contextlib.contextmanager
-def replaying(records: list[dict]) -> Iterator[Replay]:
+def replaying(records: list[dict], filename: str = "",
+              hidden_lines: frozenset[int] = frozenset()) -> Iterator[Replay]:
     """Within this block, `call` and `submitted` return recorded results instead of computing."""
-    replay = Replay(list(records))
+    replay = Replay(list(records), filename=filename, hidden_lines=frozenset(hidden_lines))
     token = _REPLAY.set(replay)
     try:
         yield replay
@@ -137,8 +154,14 @@ def _emit(record: dict) -> None:
     display({EVIDENCE_MIME: record}, raw=True)
 
 
-def call_label(name: str, args: tuple | list, kwargs: dict) -> str:
-    """How a call is written in a message: `build_sequential(20, 3)`."""
+def call_label(name: str, args: tuple | list, kwargs: dict, hidden: bool = False) -> str:
+    """How a call is written in a message: `build_sequential(20, 3)`.
+
+    A hidden test's call is named without its arguments: they are part of the hidden test.
+    """
+    if hidden:
+        return f"`{name}` (called by a hidden test with other arguments)"
+
     def show(value: Any) -> str:
         if isinstance(value, KernelOnly):
             return value.label
@@ -152,10 +175,14 @@ def call_label(name: str, args: tuple | list, kwargs: dict) -> str:
     return f"`{name}({', '.join(parts)})`"
 
 
-def _failure_message(label: str, error: str) -> str:
+def _failure_message(label: str, error: str, hidden: bool = False) -> str:
     if error.startswith("NotImplementedError"):
         return (f"{label} is not written yet: replace `raise NotImplementedError()` in its "
                 "solution cell with your code.")
+    if hidden:  # the error's text may quote the hidden arguments: name its type only
+        kind = error.split(":", 1)[0].strip() or "an exception"
+        return (f"{label} raised `{kind}`. Call it yourself with other sizes than the visible "
+                "tests use, fix the error, and run the tests again.")
     return (f"{label} raised `{error}`. Run it in a cell of your own to see the full traceback, "
             "fix the error, and run the tests again.")
 
@@ -199,11 +226,13 @@ def _same_argument(recorded: Any, replayed: Any) -> bool:
 
 
 def _replay_call(replay: Replay, name: str, args: tuple, kwargs: dict) -> Any:
-    label = call_label(name, args, kwargs)
+    hidden = replay.in_hidden_test()
+    label = call_label(name, args, kwargs, hidden=hidden)
     record = replay.next_record("call", label)
     recorded_args = record.get("args") if isinstance(record.get("args"), list) else None
     recorded_kwargs = record.get("kwargs") if isinstance(record.get("kwargs"), dict) else {}
-    if (recorded_args is None or len(recorded_args) != len(args)
+    if (record.get("function") != name or recorded_args is None
+            or len(recorded_args) != len(args)
             or not all(_same_argument(r, a) for r, a in zip(recorded_args, args))
             or set(recorded_kwargs) != set(kwargs)
             or not all(_same_argument(recorded_kwargs[k], v) for k, v in kwargs.items())):
@@ -213,7 +242,7 @@ def _replay_call(replay: Replay, name: str, args: tuple, kwargs: dict) -> Any:
             "the whole notebook from the top."
         )
     if "error" in record:
-        raise CallFailedError(_failure_message(label, str(record["error"])))
+        raise CallFailedError(_failure_message(label, str(record["error"]), hidden=hidden))
     result = record.get("result")
     if not isinstance(result, dict):
         raise EvidenceError(f"The record of {label} from your kernel is unreadable, so this "
@@ -271,20 +300,83 @@ def kernel_only(builder: Callable) -> Callable:
 
 
 def parse_records(outputs: list[dict]) -> list[dict]:
-    """The evidence records in a cell's outputs, in order; malformed ones are dropped."""
+    """The evidence records in a cell's outputs, in order; malformed ones are dropped.
+
+    Records come from the student's kernel, so anything may be in them: text that is not JSON,
+    JSON nested deeper than the parser goes, records too large to be a model's description.
+    """
     records = []
     for output in outputs:
-        if output.get("output_type") not in ("display_data", "execute_result"):
+        if not isinstance(output, dict) or output.get("output_type") not in (
+                "display_data", "execute_result"):
             continue
-        data = output.get("data") or {}
-        record = data.get(EVIDENCE_MIME)
-        if isinstance(record, str):  # nbformat may keep +json bundles as text
-            if len(record) > MAX_RECORD_CHARS:
-                continue
-            try:
+        data = output.get("data")
+        record = data.get(EVIDENCE_MIME) if isinstance(data, dict) else None
+        try:
+            if isinstance(record, str):  # nbformat may keep +json bundles as text
+                if len(record) > MAX_RECORD_CHARS:
+                    continue
                 record = json.loads(record)
-            except ValueError:
-                continue
-        if isinstance(record, dict) and len(json.dumps(record)) <= MAX_RECORD_CHARS:
-            records.append(record)
+            if isinstance(record, dict) and len(json.dumps(record)) <= MAX_RECORD_CHARS:
+                records.append(record)
+        except (ValueError, TypeError, RecursionError):
+            continue
     return records
+
+
+#: The functions through which a test cell records evidence in the kernel.
+EVIDENCE_FUNCTIONS = frozenset({"call", "submitted"})
+
+
+def _called_name(node: ast.Call) -> str | None:
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else (
+        func.attr if isinstance(func, ast.Attribute) else None)
+
+
+def _records_evidence(statement: ast.stmt) -> bool:
+    return any(isinstance(node, ast.Call) and _called_name(node) in EVIDENCE_FUNCTIONS
+               for node in ast.walk(statement))
+
+
+def _bound_names(statement: ast.stmt) -> set[str]:
+    names = set()
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+    return names
+
+
+def _read_names(statement: ast.stmt) -> set[str]:
+    return {node.id for node in ast.walk(statement)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+
+
+def kernel_source(source: str) -> str:
+    """What the student's kernel is sent of a test cell under autograde: only what records
+    evidence.
+
+    The statements that call `call(...)` or `submitted(...)`, and those they need (imports,
+    fixtures, the names their arguments use), in their order. The checks and their expected
+    values stay out of the kernel: they run only in the grader (`VerifyEvidence`), so code in
+    the kernel can neither read a hidden test's expected answer nor shape its evidence to it.
+    A cell that cannot be parsed is sent as it is (it records nothing either way).
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    needed: set[str] = set()
+    kept: list[ast.stmt] = []
+    for statement in reversed(tree.body):
+        if _records_evidence(statement) or _bound_names(statement) & needed:
+            kept.append(statement)
+            needed |= _read_names(statement)
+    kept.reverse()
+    if not kept:
+        return "pass\n"
+    return ast.unparse(ast.Module(body=kept, type_ignores=[])) + "\n"

@@ -74,26 +74,54 @@ class Verdict(dict):
     """passed, ename and message of one verified test cell."""
 
 
+#: nbgrader's markers around hidden tests (`ClearHiddenTests`' defaults).
+BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+
+
+def hidden_lines(source: str) -> frozenset[int]:
+    """Line numbers (from 1) of a cell's hidden tests, markers included."""
+    lines, inside = set(), False
+    for number, line in enumerate(source.splitlines(), start=1):
+        if BEGIN_HIDDEN in line:
+            inside = True
+        if inside:
+            lines.add(number)
+        if END_HIDDEN in line:
+            inside = False
+    return frozenset(lines)
+
+
 def verify_cell(source: str, outputs: list[dict], grade_id: str = "cell") -> Verdict:
     """Run a test cell's source against the evidence in its outputs, outside any kernel."""
+    try:
+        return _verify_cell(source, outputs, grade_id)
+    except Exception as exc:  # noqa: BLE001 - whatever the evidence held, the verdict is zero
+        return Verdict(passed=False, ename="GraderError", message=(
+            f"The grader could not check test cell `{grade_id}` ({type(exc).__name__}), so it "
+            "earns no points; please tell your instructor."), detail=repr(exc)[:500])
+
+
+def _verify_cell(source: str, outputs: list[dict], grade_id: str) -> Verdict:
     records = parse_records(outputs)
     namespace: dict[str, Any] = {"__name__": "__keras_course_replay__"}
+    filename = f"<test cell {grade_id}>"
     try:
-        code = compile(source, f"<test cell {grade_id}>", "exec")
+        code = compile(source, filename, "exec")
         namespace.update({n: Placeholder(n) for n in free_names(source)})
     except SyntaxError as exc:
         return Verdict(passed=False, ename="GraderError", message=(
             f"The grader could not read test cell `{grade_id}` ({exc.msg}); "
             "please tell your instructor."))
     try:
-        with _without_kernel_modules(), replaying(records) as replay:
+        with _without_kernel_modules(), replaying(records, filename,
+                                                  hidden_lines(source)) as replay:
             exec(code, namespace)
     except CourseCheckError as exc:
         return Verdict(passed=False, ename=type(exc).__name__, message=str(exc))
     except Exception as exc:  # the instructor's test cell is broken: say so, score zero
         return Verdict(passed=False, ename="GraderError", message=(
-            f"The grader could not run test cell `{grade_id}` ({type(exc).__name__}: {exc}); "
-            "please tell your instructor."))
+            f"The grader could not run test cell `{grade_id}` ({type(exc).__name__}); "
+            "please tell your instructor."), detail=repr(exc)[:500])
     if not replay.used:
         return Verdict(passed=False, ename=EvidenceError.__name__, message=(
             f"Test cell `{grade_id}` checked nothing the kernel recorded, so it earns no points; "
@@ -116,16 +144,25 @@ def error_output(ename: str, message: str) -> NotebookNode:
 
 
 class VerifyEvidence(NbGraderPreprocessor):
-    """Replace each autograded test cell's outputs with the verdict of its out-of-kernel checks."""
+    """Replace each autograded test cell's outputs with the verdict of its out-of-kernel checks.
+
+    It never fails a notebook: a cell whose evidence cannot be checked scores zero with a
+    reason, and every other cell is still verified.
+    """
 
     def preprocess_cell(self, cell, resources, cell_index):
         if not (cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)):
             return cell, resources
-        grade_id = cell.metadata["nbgrader"].get("grade_id", f"cell {cell_index}")
-        verdict = verify_cell(cell.source, cell.get("outputs", []), grade_id)
+        grade_id = str(cell.metadata["nbgrader"].get("grade_id", f"cell {cell_index}"))
+        outputs = cell.get("outputs", [])
+        verdict = verify_cell(cell.source, outputs, grade_id)
         if not verdict["passed"]:
-            self.log.info("%s: %s (kernel: %s)", grade_id, verdict["ename"],
-                          kernel_stop_reason(cell.get("outputs", [])))
+            try:
+                stop = kernel_stop_reason(outputs)
+            except Exception:  # noqa: BLE001 - only for the log
+                stop = "unreadable outputs"
+            self.log.info("%s: %s (kernel: %s)%s", grade_id, verdict["ename"], stop,
+                          f" [{verdict['detail']}]" if verdict.get("detail") else "")
         cell.outputs = [] if verdict["passed"] else [error_output(verdict["ename"],
                                                                  verdict["message"])]
         return cell, resources
