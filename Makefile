@@ -9,40 +9,46 @@ STAMP  := $(VENV)/.installed
 # nbgrader runs `alembic` through PATH, so the environment's bin comes first.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test lab lab-student release grade report lint clean
+.PHONY: demo test lab lab-student release grade report lint clean sandbox
 
-demo: $(STAMP)  ## release, a demo class, parallel autograde, feedback, grades CSV and report
+demo: $(STAMP) sandbox  ## release, a demo class, parallel autograde, feedback, grades CSV and report
 	$(PY) -m keras_course.course demo
 
-test: $(STAMP)  ## the whole test suite (what .ci/run runs)
+test: $(STAMP) sandbox  ## the whole test suite (what .ci/run runs)
 	$(PY) -m pytest
 
-lab: $(STAMP)  ## JupyterLab on the whole course, formgrader included (instructors)
-	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1
+# JupyterLab on localhost (src/keras_course/lab.py); more options for it: make lab LAB_OPTS="--no-browser --port=8890"
+LAB_OPTS ?=
 
-lab-student: $(STAMP)  ## JupyterLab on release/ (self-learners)
-	cd release && $(BIN)/jupyter lab --no-browser --ip=127.0.0.1
+lab: $(STAMP)  ## JupyterLab on the whole course, formgrader included (instructors)
+	$(PY) -m keras_course.lab instructor $(LAB_OPTS)
+
+lab-student: $(STAMP)  ## JupyterLab on release/ with Validate, nothing that needs an instructor (self-learners)
+	$(PY) -m keras_course.lab self-learner $(LAB_OPTS)
 
 release: $(STAMP)  ## regenerate release/ from source/
 	$(PY) -m keras_course.course release
 
-grade: $(STAMP)  ## autograde everything in submitted/, then feedback, grades CSV and report
+grade: $(STAMP) sandbox  ## autograde everything in submitted/, then feedback, grades CSV and report
 	$(PY) -m keras_course.course grade
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests source
 
 $(STAMP): requirements.txt pyproject.toml
-	@# grading runs student code inside bubblewrap (see the README); install it when missing
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -e .
+	touch $(STAMP)
+
+# Grading runs student code inside bubblewrap (see the README): the targets that grade install it
+# when missing. Working through the notebooks (lab, lab-student) does not need it.
+sandbox:
 	@command -v bwrap >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing bubblewrap (Debian package) for the grading sandbox"; \
 	    apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; \
 	  else echo "Grading needs bubblewrap: run 'sudo apt-get install bubblewrap' (or your system's equivalent)"; exit 1; fi; }
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -e .
-	touch $(STAMP)
 
 clean:  ## remove generated grading state (keeps source/, release/ and the environment)
 	rm -rf submitted autograded/*/ feedback grades reports gradebook.db .demo

@@ -4,11 +4,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import textwrap
 from types import ModuleType
 
 #: Environment that keeps TensorFlow's C++ start-up lines off stderr. nbgrader scores any
 #: stderr output of a test cell as a failure, so this matters for grades, not only looks.
 QUIET_TF_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
+#: Width a failed check's message is wrapped to: nbgrader's Validate dialog shows it in a box
+#: that does not wrap long lines, and the notebook's error output reads better short.
+MESSAGE_WIDTH = 88
 
 #: The versions this course is written and tested against.
 KERAS_MAJOR = 3
@@ -64,7 +69,21 @@ def install_short_tracebacks() -> None:
     from .errors import CourseCheckError
 
     def show_check_failure(shell, etype, value, tb, tb_offset=None):
-        shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+        shell._showtraceback(etype, value, short_traceback(value))
 
     shell.set_custom_exc((CourseCheckError,), show_check_failure)
     shell._keras_course_short_tracebacks = True
+
+
+def short_traceback(error: BaseException) -> list[str]:
+    """What a failed course check shows: `NotBuiltError: <message>`, wrapped, and nothing else.
+
+    No frames from the helper package and no colour codes: the message already says what was
+    checked, what was found and what to do. nbgrader's Validate shows these lines as they are.
+    """
+    text = f"{type(error).__name__}: {error}"
+    lines = []
+    for paragraph in text.splitlines() or [""]:
+        lines += textwrap.wrap(paragraph, width=MESSAGE_WIDTH, break_long_words=False,
+                               break_on_hyphens=False) or [""]
+    return lines
