@@ -95,6 +95,19 @@ def test_lab_modes_start_where_their_users_work(tmp_path):
         lab_command("student", root, [])
 
 
+def test_validate_in_the_self_learners_lab_gets_the_course_timeout(tmp_path, monkeypatch):
+    """Validate there reads no nbgrader_config.py; the self-learner config lifts nbgrader's 30 s."""
+    from nbgrader.preprocessors import Execute
+    from nbgrader.server_extensions.validate_assignment.handlers import ValidateAssignmentHandler
+
+    root = copy_course(tmp_path / "course")
+    _, cwd, env = lab_command("self-learner", root, [])
+    monkeypatch.chdir(cwd)  # the handler reads its configuration from here and the config path
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", env["JUPYTER_CONFIG_PATH"])
+    config = ValidateAssignmentHandler.load_config(None)  # it does not use its handler
+    assert Execute(config=config).timeout == 120
+
+
 # --- Chromium, JupyterLab, screenshots ----------------------------------------------------------
 
 def ensure_chromium() -> Path:
@@ -270,6 +283,7 @@ class Demo:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Iterator[Demo]:
+    """The graded class (grading starts when first asked for, and runs in the background)."""
     root = copy_course(tmp_path_factory.mktemp("instructor") / "course")
     (root / "demo" / "class.toml").write_text(
         "".join(f'[{student}]\n{A1} = "{work}"\n\n' for student, work in CLASS.items()))
@@ -375,7 +389,9 @@ def close_dialog(page) -> None:
 # --- the tests ----------------------------------------------------------------------------------
 
 @pytest.mark.pipeline
-def test_self_learner_works_through_the_first_notebook(browser, demo, screenshots, tmp_path):
+def test_self_learner_works_through_the_first_notebook(browser, screenshots, tmp_path, request):
+    if any(item.name.startswith("test_instructor") for item in request.session.items):
+        request.getfixturevalue("demo")  # grade the instructor's class meanwhile
     root = copy_course(tmp_path / "course")
     nb = nbformat.read(root / "release" / A1 / f"{A1}.ipynb", as_version=4)
     source = nbformat.read(root / "source" / A1 / f"{A1}.ipynb", as_version=4)
