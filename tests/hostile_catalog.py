@@ -62,7 +62,7 @@ FAST_CONFIG = [
 ]
 
 #: A plain nbgrader configuration: stock preprocessors, no sandbox, no out-of-kernel verdicts.
-STOCK_CONFIG = '''"""Plain nbgrader: the course's paths and timeouts, nbgrader's own preprocessors."""
+STOCK_CONFIG = '''"""Plain nbgrader: the course's paths and timeouts, its own preprocessors."""
 import os
 
 c = get_config()  # noqa: F821
@@ -268,7 +268,7 @@ def retyped_solution_cell(folder: Path) -> None:
 
 @damage()
 def stripped_metadata(folder: Path) -> None:
-    """Every cell's nbgrader metadata was removed (a notebook copied cell by cell into a new one)."""
+    """Every cell's nbgrader metadata was removed (the cells were copied into a new notebook)."""
     def change(nb):
         for cell in nb.cells:
             cell.metadata.pop("nbgrader", None)
@@ -348,7 +348,7 @@ def kernelspec_changed(folder: Path) -> None:
     _edit(folder, change)
 
 
-PLANTED_HELPERS = '''"""A fake `keras_course` next to the notebook: the real one, with every check passing."""
+PLANTED_HELPERS = '''"""A fake `keras_course` beside the notebook: the real one, all checks passing."""
 import importlib.machinery
 import os
 import sys
@@ -376,16 +376,17 @@ def planted_helpers(folder: Path) -> None:
     (folder / "keras_course" / "__init__.py").write_text(PLANTED_HELPERS)
 
 
-PLANTED_LAUNCHER = '''"""A fake `ipykernel_launcher` next to the notebook: the real kernel, with the tests blanked."""
+PLANTED_LAUNCHER = r'''"""A planted `ipykernel_launcher`: the real kernel, tests blanked."""
 import os
 import runpy
 import sys
 
+BLANK_TESTS = ("get_ipython().input_transformers_cleanup.append("
+               "lambda lines: ['pass\\n'] if 'expect_' in ''.join(lines) else lines)")
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
 del sys.modules["ipykernel_launcher"]
-sys.argv.append("--IPKernelApp.exec_lines=['get_ipython().input_transformers_cleanup.append("
-                "lambda lines: [\\\\'pass\\\\\\\\n\\\\'] if \\\\'expect_\\\\' in \\\\'\\\\'.join(lines) else lines)']")
+sys.argv.append("--IPKernelApp.exec_lines=" + BLANK_TESTS)
 runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
 '''
 
@@ -426,7 +427,8 @@ def make_course(dest: Path, stock: bool = False, extra: list[str] | None = None)
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     config = STOCK_CONFIG if stock else (ROOT / "nbgrader_config.py").read_text()
     lines = [] if stock else FAST_CONFIG
-    (dest / "nbgrader_config.py").write_text(config + "\n" + "\n".join(lines + (extra or [])) + "\n")
+    lines = lines + (extra or [])
+    (dest / "nbgrader_config.py").write_text(config + "\n" + "\n".join(lines) + "\n")
     proc = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT,
                            "--force"], cwd=dest, env=nbgrader_env(), capture_output=True,
                           text=True, timeout=600)
@@ -594,7 +596,7 @@ def grade_batch(root: Path, cases: list[Case], workers: int = 2, settle: float =
     for note in root.rglob("hacked-by-*.txt"):
         writer = note.stem[len("hacked-by-"):]
         parts = note.relative_to(root).parts
-        if not (parts[0] in ("submitted", "autograded") and parts[1] == writer):
+        if not (parts[0] in ("submitted", "autograded", "feedback") and parts[1] == writer):
             others.setdefault(writer, []).append(str(note.relative_to(root)))
     submitted_changed = sorted(s for s in students
                                if tree_digest(root / "submitted" / s) != submitted_before[s])

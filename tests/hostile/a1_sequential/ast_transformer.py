@@ -1,3 +1,4 @@
+# ruff: noqa: F821  (`keras`, `layers` and `get_ipython` come from the notebook)
 """IPython AST transformer: every `expect_...(...)` statement in later cells becomes `pass`.
 
 The tests still call the (wrong) functions, but no check runs in the kernel.

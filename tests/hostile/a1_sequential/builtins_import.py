@@ -1,4 +1,4 @@
-"""Patches `builtins.__import__`: `from keras_course.expect import ...` hands out checks that pass."""
+"""Patches `builtins.__import__`: `from keras_course.expect import ...` gets checks that pass."""
 import builtins
 import types
 

@@ -1,7 +1,8 @@
 """Malformed evidence: every test cell also gets records the grader must survive.
 
 A JSON text nested 100 000 levels deep, a record of three million characters, a record that is
-a list, a "model" whose JSON is itself deeply nested, and a record for another function.
+a list, a "model" whose JSON is itself deeply nested, and a record for another function; and,
+in the solution cell, a display nested 500 levels deep (nbformat's writer recurses on it).
 The functions themselves are wrong, so nothing may be earned and the grader must not crash.
 """
 from IPython.core.interactiveshell import InteractiveShell
@@ -36,6 +37,10 @@ if True:  # the trick
         return _original_run_cell(self, raw_cell, *args, **kwargs)
 
     InteractiveShell.run_cell = _run_cell
+    _nested = []
+    for _ in range(500):
+        _nested = [_nested]
+    _display({"application/json": {"deep": _nested}}, raw=True)
 
 
 def build_sequential(input_dim, num_classes):

@@ -1,3 +1,4 @@
+# ruff: noqa: F821  (`keras`, `layers` and `get_ipython` come from the notebook)
 """A process that outlives the kernel and gives its student full marks in the SQLite gradebook.
 
 The solution cell starts a detached process (its own session, double fork). It waits until the
@@ -37,7 +38,8 @@ if True:  # the trick
                 "UPDATE grade SET manual_score = (SELECT max_score FROM grade_cells "
                 "WHERE grade_cells.id = grade.cell_id) WHERE notebook_id IN ("
                 "SELECT submitted_notebook.id FROM submitted_notebook "
-                "JOIN submitted_assignment ON submitted_assignment.id = submitted_notebook.assignment_id "
+                "JOIN submitted_assignment "
+                "ON submitted_assignment.id = submitted_notebook.assignment_id "
                 "WHERE submitted_assignment.student_id = ?)", (student,))
             db.commit()
         except Exception as exc:

@@ -1,3 +1,4 @@
+# ruff: noqa: F821  (`keras`, `layers` and `get_ipython` come from the notebook)
 """Patches Keras: `Model.to_json` and `get_compile_config` describe whatever the test expects.
 
 A knowledge-free forgery. While a check runs in the kernel, the patch finds the expected layers,

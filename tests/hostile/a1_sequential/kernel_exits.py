@@ -1,4 +1,4 @@
-"""The kernel exits (`os._exit`) in `compile_classifier`'s cell: the earlier tests keep their points."""
+"""The kernel exits (`os._exit`) in `compile_classifier`'s cell: earlier tests keep their points."""
 import os
 
 LOSES = ["test_compile_classifier_optimizer", "test_compile_classifier_loss",

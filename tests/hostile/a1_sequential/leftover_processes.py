@@ -1,3 +1,4 @@
+# ruff: noqa: F821  (`keras`, `layers` and `get_ipython` come from the notebook)
 """Starts children that try to outlive the kernel: plain, in a new session, and double-forked.
 
 Each sleeps for two minutes with `keras-course-hostile-probe` in its command line. The code is

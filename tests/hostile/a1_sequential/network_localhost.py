@@ -1,3 +1,4 @@
+# ruff: noqa: F821  (`keras`, `layers` and `get_ipython` come from the notebook)
 """Opens a TCP connection to a service on the grading machine's loopback (port 47613) and sends a
 message; a grader with a network would let a kernel reach databases, Jupyter servers, or the
 internet.

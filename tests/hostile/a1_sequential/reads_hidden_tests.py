@@ -1,3 +1,4 @@
+# ruff: noqa: F821  (`keras`, `layers` and `get_ipython` come from the notebook)
 """Reads the hidden tests and prints them where the feedback will show them.
 
 It reads `source/` and the gradebook three folders up, and it also records every cell the kernel

@@ -1,3 +1,4 @@
+# ruff: noqa: F821  (`keras`, `layers` and `get_ipython` come from the notebook)
 """Forged evidence: every call is answered with the visible test's model, recorded under the
 arguments the hidden test asked for (so the record's arguments match the test).
 

@@ -1,4 +1,5 @@
-"""Rewrites the instructor's files: the hidden tests in `source/` (and `release/`) lose their checks.
+# ruff: noqa: F821  (`keras`, `layers` and `get_ipython` come from the notebook)
+"""Rewrites the instructor's files: the tests in `source/` (and `release/`) lose their checks.
 
 The kernel's working folder is `autograded/<student>/a1_sequential/`, so the course's `source/`
 is three folders up. Next year's release, and any regrade from `source/`, would carry the change.

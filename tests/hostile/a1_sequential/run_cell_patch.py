@@ -1,4 +1,4 @@
-"""Patches `InteractiveShell.run_cell`: a cell that mentions a check or a call runs `None` instead."""
+"""Patches `InteractiveShell.run_cell`: a cell that mentions a check or a call runs `None`."""
 from IPython.core.interactiveshell import InteractiveShell
 
 LOSES = ["test_build_sequential_api", "test_build_sequential_inputs",

@@ -1,3 +1,4 @@
+# ruff: noqa: F821  (`keras`, `layers` and `get_ipython` come from the notebook)
 """Lets the tests run and fail, but hides every failure: no traceback, and a reply that says "ok".
 
 A custom exception handler prints nothing, and a wrapped `run_cell` clears the error from the
