@@ -348,7 +348,7 @@ def kernelspec_changed(folder: Path) -> None:
     _edit(folder, change)
 
 
-PLANTED_HELPERS = '''"""A fake `keras_course` beside the notebook: the real one, all checks passing."""
+PLANTED_HELPERS = '''"""A planted `keras_course`: the real one, all checks passing."""
 import importlib.machinery
 import os
 import sys
