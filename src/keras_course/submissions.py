@@ -34,6 +34,9 @@ def test_cells(nb: NotebookNode) -> dict[str, NotebookNode]:
             and not c.metadata["nbgrader"].get("solution")}
 
 
+test_cells.__test__ = False  # a helper, not a test: pytest must not collect it when imported
+
+
 def reference_code(source_nb: NotebookNode) -> dict[str, str]:
     """The instructor's solutions: each solution cell with its solution markers removed."""
     out = {}
