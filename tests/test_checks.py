@@ -441,3 +441,15 @@ def test_message_metrics_passed_positionally_into_loss_weights(keras: Any) -> No
         "third positional argument of `compile` is `loss_weights`. Pass the metrics by keyword: "
         '`model.compile(..., metrics=["accuracy"])`.')
     _assert_teaches(verdict.message)
+
+
+def test_message_swapped_units_names_the_first_layer_that_differs(keras: Any) -> None:
+    layers = keras.layers
+    model = keras.Sequential([keras.Input(shape=(8,)), layers.Dense(32, activation="relu"),
+                              layers.Dense(64, activation="relu"),
+                              layers.Dense(3, activation="softmax")])
+    verdict = checks.check_chain(describe(model), [("Dense", 64, "relu"), ("Dense", 32, "relu"),
+                                                   ("Dense", 3, "softmax")])
+    assert verdict.message.startswith("Layer 1 of your stack is `Dense(32")
+    assert "expected `Dense(64" in verdict.message
+    _assert_teaches(verdict.message)

@@ -212,6 +212,10 @@ def _matches(expected: g.Signature, found: g.Signature) -> bool:
 
 def _chain_message(graph: nx.DiGraph, path: list[str], expected: list[g.Signature]) -> str:
     found = [g.signature(graph.nodes[n]) for n in path]
+    if len(found) == len(expected):  # as many layers as asked: name the first that differs
+        for j, (want, got) in enumerate(zip(expected, found)):
+            if not _matches(want, got):
+                return messages.chain_wrong_layer(j + 1, got, graph.nodes[path[j]]["layer"], want)
     tokens = [next((e for e in expected if _matches(e, f)), f) for f in found]
     opcodes = difflib.SequenceMatcher(None, expected, tokens, autojunk=False).get_opcodes()
     for tag, i1, _i2, j1, _j2 in opcodes:

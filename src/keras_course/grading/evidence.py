@@ -290,7 +290,7 @@ def kernel_only(builder: Callable) -> Callable:
     """Mark a fixture builder whose result only the kernel needs (replay skips calling it)."""
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if _REPLAY.get() is not None:
-            return KernelOnly(call_label(builder.__name__, args, kwargs))
+            return KernelOnly(call_label(builder.__name__, args, kwargs).strip("`"))
         return builder(*args, **kwargs)
 
     wrapper.__name__ = builder.__name__
