@@ -152,6 +152,7 @@ def test_feedback_shows_failures_but_not_hidden_tests(graded):
     for html in (root / "feedback").glob("*/*/*.html"):
         text = html.read_text()
         assert "BEGIN HIDDEN TESTS" not in text and "hidden=True" not in text, html
+        assert "BEGIN MARK SCHEME" not in text and "Rubric for the grader" not in text, html
         failed_any |= "Error" in text
     assert failed_any, "no feedback shows a failure message"
     hard = root / "feedback" / "v-hard_coded_sizes" / "a1_sequential"
