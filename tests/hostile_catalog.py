@@ -600,7 +600,7 @@ def grade_batch(root: Path, cases: list[Case], workers: int = 2, settle: float =
             others.setdefault(writer, []).append(str(note.relative_to(root)))
     submitted_changed = sorted(s for s in students
                                if tree_digest(root / "submitted" / s) != submitted_before[s])
-    outlived = sorted(p.parts[-3] for p in root.glob(f"autograded/*/{ASSIGNMENT}/outlived.txt"))
+    outlived = sorted({p.parts[-3] for p in root.glob(f"autograded/*/{ASSIGNMENT}/outlived*.txt")})
     feedback = {s: feedback_text(root, s) for s in students}
     return BatchResult(root, output, seconds, read_grades(root), failures, times,
                        listener.received if listener else [], source_changed, others,
@@ -641,8 +641,8 @@ def judge(case: Case, result: BatchResult, snippets: list[str]) -> dict:
         side.append("hidden tests in its feedback")
     if "memory" in case.probes:
         graded = result.root / "autograded" / case.student / ASSIGNMENT / NOTEBOOK
-        if graded.exists() and "hog: held 6144 MB" in graded.read_text(errors="replace"):
-            side.append("held 6 GB (no memory cap)")
+        if graded.exists() and "hog: held 3072 MB" in graded.read_text(errors="replace"):
+            side.append("held 3 GB more (no memory cap)")
     expected = expected_total(case, points)
     honest_lost = max(0.0, expected - earned) if case.outcome == "graded" else 0.0
     return {"earned": earned, "expected": expected, "undeserved": undeserved,
