@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # nbgrader runs `alembic` through PATH, so the environment's bin comes first.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test lab lab-student release grade report lint clean sandbox
+.PHONY: demo test lab lab-student release grade report bench lint clean sandbox
 
 demo: $(STAMP) sandbox  ## release, a demo class, parallel autograde, feedback, grades CSV and report
 	$(PY) -m keras_course.course demo
@@ -31,6 +31,12 @@ release: $(STAMP)  ## regenerate release/ from source/
 
 grade: $(STAMP) sandbox  ## autograde everything in submitted/, then feedback, grades CSV and report
 	$(PY) -m keras_course.course grade
+
+report: $(STAMP)  ## rewrite reports/index.html from the gradebook (grade and demo write it too)
+	$(PY) -m keras_course.report
+
+bench: $(STAMP) sandbox  ## stock nbgrader against make grade against the floor, same submissions
+	$(PY) benchmarks/grading_speed.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests source

@@ -127,10 +127,11 @@ class Manifest:
         entry = self.entries.get(str(job))
         return bool(entry) and entry.get("fingerprint") == fingerprint and entry.get("db") == db
 
-    def record(self, job: Job, fingerprint: str, db: str, seconds: float) -> None:
+    def record(self, job: Job, fingerprint: str, db: str, seconds: float,
+               worker: str = "") -> None:
         with self.lock:
             self.entries[str(job)] = {"fingerprint": fingerprint, "db": db,
-                                      "seconds": round(seconds, 2),
+                                      "seconds": round(seconds, 2), "worker": worker,
                                       "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
             self._save()
 
@@ -408,8 +409,8 @@ def _exit_reason(code: int | None) -> str:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        hint = " (killed: out of memory?)" if -code == 9 else ""
-        return f"the grading worker died ({name}{hint}) while grading this submission"
+        hint = "; out of memory?" if -code == 9 else ""
+        return f"the grading worker was killed ({name}{hint}) while grading this submission"
     return f"the grading worker exited with code {code} while grading this submission"
 
 
@@ -437,25 +438,23 @@ class _LocalWorker:
         if self.proc is None or not self.proc.is_alive():
             self.start()
         started = time.monotonic()
+        timed_out = False
         try:
             self.conn.send(job)
             ready = multiprocessing.connection.wait([self.conn, self.proc.sentinel],
                                                     timeout=self.settings.timeout)
             if self.conn in ready:
                 return self.conn.recv()
+            timed_out = not ready
         except (EOFError, OSError, BrokenPipeError):
             pass
         # it died, or it took too long: stop it, fail this submission, start afresh next time
-        if self.proc.is_alive():
-            reason = (f"grading took longer than {self.settings.timeout:.0f} s; the worker was "
-                      "stopped")
+        if timed_out:
             self.proc.kill()
-        else:
-            reason = None
         self.proc.join(10)
-        return Result(job, False, time.monotonic() - started,
-                      reason or _exit_reason(self.proc.exitcode),
-                      worker=f"local-{self.index}")
+        reason = (f"grading took longer than {self.settings.timeout:.0f} s; the worker was "
+                  "stopped" if timed_out else _exit_reason(self.proc.exitcode))
+        return Result(job, False, time.monotonic() - started, reason, worker=f"local-{self.index}")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.is_alive():
@@ -562,7 +561,8 @@ def grade_all(root: Path, jobs: list[Job], env: dict[str, str] | None = None,
         with lock:
             if result.ok:
                 manifest.record(result.job, result.fingerprint
-                                or submission_fingerprint(root, result.job), db, result.seconds)
+                                or submission_fingerprint(root, result.job), db, result.seconds,
+                                result.worker)
             else:
                 manifest.forget(result.job)
             results.append(result)
