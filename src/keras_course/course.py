@@ -110,13 +110,25 @@ def submit(root: Path, student: str, assignment: str, variant: Variant | None,
     return folder
 
 
-def build_demo_class(root: Path) -> int:
-    """Fill submitted/ with the demo class; returns the number of submissions."""
+def build_demo_class(root: Path, log: Path | None = None) -> int:
+    """Fill submitted/ with the demo class and enrol its students in the gradebook by name.
+
+    Returns the number of submissions.
+    """
     count = 0
-    for student, work in demo_class(root).items():
+    klass = demo_class(root)
+    for student, work in klass.items():
         for assignment, name in work.items():
             submit(root, student, assignment, load_variant(root, assignment, name))
             count += 1
+    roster = root / "grades" / "demo_students.csv"
+    roster.parent.mkdir(parents=True, exist_ok=True)
+    with roster.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "first_name", "last_name", "email"])
+        for student in klass:
+            writer.writerow([student, student.capitalize(), "Demo", ""])
+    nbgrader(root, "db", "student", "import", str(roster), log=log)
     return count
 
 
@@ -209,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         written = release(root, log=log)
         print(f"release/: {len(written)} student notebooks regenerated from source/")
     if args.command == "demo":
-        print(f"submitted/: {build_demo_class(root)} demo submissions")
+        print(f"submitted/: {build_demo_class(root, log)} demo submissions")
     if args.command in ("demo", "grade"):
         force = args.force or args.command == "demo"
         csv_path = grade(root, log, workers=args.workers, force=force, scheduler=args.scheduler)
