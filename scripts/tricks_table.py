@@ -41,7 +41,7 @@ def outcome(case: hc.Case, verdict: dict) -> tuple[str, str]:
     top = sum(hc.max_points().values())
     if verdict["side_effects"]:
         text = "; ".join(verdict["side_effects"])
-        if verdict["undeserved"]:
+        if verdict["undeserved"] and case.probes != ["memory"]:  # a cap costs those points
             text = f"earned {verdict['undeserved']:g} undeserved; " + text
         return text, "got"
     if verdict["undeserved"]:
@@ -100,17 +100,32 @@ def time_per_notebook(base: Path, runs: int) -> dict[str, dict]:
     return out
 
 
+def print_timings(base: Path, runs: int) -> None:
+    print("time to grade one notebook (the reference), one `nbgrader autograde` at a time:",
+          flush=True)
+    timings = time_per_notebook(base, runs)
+    for mode in ("stock", "course"):
+        t = timings[mode]
+        print(f"  {mode:6}: median {t['median']:.1f} s, best {t['min']:.1f} s"
+              f"{'' if t['full_marks'] else '  (NOT full marks!)'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timing-runs", type=int, default=3)
     parser.add_argument("--keep", type=Path, default=None, help="keep the courses here")
+    parser.add_argument("--timing-only", action="store_true",
+                        help="only the time per notebook, with and without the protections")
     args = parser.parse_args(argv)
     base = args.keep or Path(tempfile.mkdtemp(prefix="tricks-table-"))
     base.mkdir(parents=True, exist_ok=True)
     snippets = hc.hidden_snippets(hc.source_notebook())
     try:
+        if args.timing_only:
+            print_timings(base, args.timing_runs)
+            return 0
         results = {mode: run(mode, base, args.workers) for mode in ("stock", "course")}
         cases = results["course"][1]
         rows, counts = [], {m: {"got": 0, "mishandled": 0, "ok": 0} for m in results}
@@ -141,12 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"{args.workers} workers; per submission median "
                       f"{statistics.median(honest):.1f} s")
         print()
-        print("time to grade one notebook (the reference), one `nbgrader autograde` at a time:")
-        timings = time_per_notebook(base, args.timing_runs)
-        for mode in ("stock", "course"):
-            t = timings[mode]
-            print(f"  {mode:6}: median {t['median']:.1f} s, best {t['min']:.1f} s"
-                  f"{'' if t['full_marks'] else '  (NOT full marks!)'}")
+        print_timings(base, args.timing_runs)
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
