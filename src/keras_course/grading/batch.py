@@ -238,13 +238,16 @@ def _reason_from_log(log: str, error: str, job: Job) -> str:
         return (f"`{job.assignment}.ipynb` is missing from the submission"
                 + (f" (renamed? found {names})" if names else "")
                 + ": nbgrader grades notebooks by their released names; rename it back")
-    last = ""
-    for block in re.findall(r"Traceback \(most recent call last\):.*?\n(?=\S)(.*?)(?:\n|$)",
-                            text, re.S):
-        last = block.strip() or last
+    # the exception that stopped nbgrader: the last "SomeError: message" line of a traceback,
+    # not nbgrader's closing "see the traceback above"
+    exceptions = [m.group(1).strip() for m in re.finditer(
+        r"^\s*((?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt)\b(?::.*)?)$",
+        text, re.M) if "NbGraderException" not in m.group(1)]
+    last = exceptions[-1] if exceptions else ""
     if not last:
         lines = [ln for ln in text.splitlines() if ln.startswith("[ERROR]")
-                 and "There was an error processing" not in ln and "Please see" not in ln]
+                 and "There was an error processing" not in ln and "Please see" not in ln
+                 and "Traceback" not in ln]
         last = lines[-1][len("[ERROR]"):].strip() if lines else ""
     for pattern, sentence in _FRIENDLY:
         if pattern.search(last) or pattern.search(text):

@@ -169,10 +169,12 @@ def _run_kernel(req: dict) -> None:
     os.environ.clear()
     os.environ.update(req["env"])
     os.environ.pop("JPY_PARENT_PID", None)
-    os.environ.update({"HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib"})
+    os.environ.update({"HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "PYTHONSAFEPATH": "1"})
     argv = req["argv"]
     sys.argv = ["ipykernel_launcher", *argv[argv.index("ipykernel_launcher") + 1:]]
-    sys.path[0] = req["cwd"]
+    # as in the sandboxed kernel, the submission's folder is not on sys.path: a planted
+    # `keras_course/` or `ipykernel.py` next to the notebook shadows nothing
+    sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) not in (req["cwd"], "/tmp")]
     from ipykernel import kernelapp
 
     try:
@@ -372,6 +374,7 @@ class ForkServer:
                 "--chdir", "/tmp", "--unshare-all", "--unshare-user",
                 "--uid", str(SANDBOX_ID), "--gid", str(SANDBOX_ID), "--cap-drop", "ALL",
                 "--die-with-parent", "--unsetenv", "JPY_PARENT_PID",
+                "--setenv", "PYTHONSAFEPATH", "1",
                 "--", sys.executable, "-m", "keras_course.grading.forkserver",
                 "serve", str(theirs.fileno()), ",".join(preload)]
         env = dict(os.environ)
