@@ -331,6 +331,10 @@ def serve(fd: int, preload: list[str]) -> None:
         os.close(devnull)
     sock.send(json.dumps({"ready": True, "seconds": time.monotonic() - started,
                           "not_preloaded": failed, "pid": os.getpid()}).encode())
+    quiet = os.open(os.devnull, os.O_WRONLY)  # the worker stops reading our output now
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
+    os.close(quiet)
     _Server(sock).loop()
 
 
