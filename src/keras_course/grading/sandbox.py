@@ -1,6 +1,6 @@
 """The student's kernel in a box: bubblewrap, resource limits, capped output, a time budget.
 
-`SandboxedExecute` is nbgrader's `Execute` with three changes, configured in
+`SandboxedExecute` is nbgrader's `Execute` with these changes, configured in
 `nbgrader_config.py` in its place:
 
 - the kernel starts inside bubblewrap (`bwrap`): the whole file system read-only, the course
@@ -9,9 +9,15 @@
   Unix sockets in a private folder), and its own process namespace, so every process the
   kernel started dies with it;
 - `prlimit` caps its address space, file sizes and process count while it runs;
-- each cell's output is capped while it arrives, and once a notebook has used its time budget
-  (an endless loop that ignores interrupts) the kernel is killed and the remaining cells are
-  not run, instead of each waiting for its own timeout.
+- each cell's output is capped while it arrives (and a display may be updated only by the cell
+  that made it), and once a notebook has used its time budget the kernel is killed and the
+  remaining cells are not run, instead of each waiting for its own timeout;
+- a kernel that dies (it exits, crashes, is killed for memory) or ignores the interrupt at a
+  cell's timeout costs the rest of the notebook, not the submission: that cell gets an error
+  saying what happened, later cells are marked as not run, and the tests that ran keep their
+  points (nbclient would raise and nbgrader would fail the whole submission);
+- test cells reach the kernel as `evidence.kernel_source` makes them: only the statements that
+  record evidence, never the checks or their expected values.
 
 bubblewrap is used because it needs no daemon and no root: it works the same on a grading
 machine run by root and on a JupyterHub server where the grader is an ordinary user with user
