@@ -151,6 +151,11 @@ def _run_kernel(req: dict) -> None:
 
     _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     _prctl(_PR_SET_DUMPABLE, 1)  # its own /proc files must stay its own to map its ids
+    try:  # a /proc that shows only this kernel's processes, where the kernel allows it (it
+        # refuses while the server's /proc has covered parts; the server is undumpable then)
+        _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | 8)  # 8: MS_NOEXEC
+    except OSError:
+        pass
     _lock()
     os.setsid()
     limits = req.get("limits", {})
