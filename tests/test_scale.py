@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from conftest import copy_course
 from nbgrader.api import Gradebook
@@ -280,12 +281,10 @@ def test_an_interrupted_run_resumes_and_grades_nothing_twice(serial, tmp_path):
             break
         time.sleep(0.2)
     assert proc.poll() is None, "the run ended before it could be interrupted"
-    import psutil
-
     family = psutil.Process(proc.pid).children(recursive=True)
     os.kill(proc.pid, signal.SIGKILL)  # kill -9 the command alone: its workers must follow
     proc.wait(30)
-    gone, alive = psutil.wait_procs(family, timeout=30)
+    _, alive = psutil.wait_procs(family, timeout=30)
     assert not alive, f"processes outlived the interrupted run: {alive}"
     before = json.loads(manifest.read_text())
     assert 2 <= len(before) < len(CLASS)
