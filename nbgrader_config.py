@@ -75,6 +75,11 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearMarkScheme",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# nbgrader copies every other file of the graded folder into feedback/, and release_feedback hands
+# out every *.html there: the kernel wrote that folder, so feedback keeps only its own pages.
+from keras_course.grading.feedback import post_convert_hook as _feedback_hook  # noqa: E402
+
+c.GenerateFeedback.post_convert_hook = _feedback_hook(c.CourseDirectory.root)
 
 # Never copy caches, checkpoints or byte code into release/ or back from students.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".DS_Store",

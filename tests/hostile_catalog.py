@@ -528,9 +528,12 @@ HIDDEN_VALUES = ["build_sequential(20", "build_sequential(13", "build_sequential
 
 
 def feedback_text(root: Path, student: str) -> str:
-    """The student's feedback HTML as plain text (tags removed, entities decoded)."""
+    """Everything in the student's feedback folder as plain text (tags removed, entities
+    decoded): the pages and any other file that ended up there."""
     texts = []
-    for page in sorted((root / "feedback" / student / ASSIGNMENT).glob("*.html")):
+    for page in sorted((root / "feedback" / student / ASSIGNMENT).rglob("*")):
+        if not page.is_file():
+            continue
         raw = page.read_text(errors="replace")
         raw = re.sub(r"<style.*?</style>|<script.*?</script>", "", raw, flags=re.S)
         texts.append(html.unescape(re.sub(r"<[^>]+>", "", raw)))

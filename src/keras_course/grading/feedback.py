@@ -1,6 +1,10 @@
 """Feedback students receive: every failure message, none of the hidden test code."""
 from __future__ import annotations
 
+import functools
+import shutil
+from pathlib import Path
+
 from nbformat.notebooknode import from_dict
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
@@ -42,3 +46,36 @@ class WithholdOutputsAfterHiddenTests(NbGraderPreprocessor):
                 cell.outputs = [from_dict({"output_type": "stream", "name": "stdout",
                                            "text": WITHHELD})]
         return nb, resources
+
+
+#: Files of a feedback folder that nbgrader itself needs (`release_feedback` reads them).
+NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
+def keep_only_feedback_pages(assignment=None, student=None, notebooks=(), *, root: str,
+                             folder: str = "feedback") -> None:
+    """`post_convert_hook` of `generate_feedback`: the feedback folder keeps its HTML pages.
+
+    nbgrader copies every other file of the autograded folder into the feedback folder, and
+    `release_feedback` hands every `*.html` in it to the student. The kernel can write that
+    folder while it runs (with the hidden tests' calls in hand), so anything but the pages
+    made from the notebooks and nbgrader's own two files is removed.
+    """
+    paths = [Path(n) for n in notebooks]
+    if not paths:
+        return
+    student, assignment = paths[0].parent.parent.name, paths[0].parent.name
+    target = Path(root) / folder / student / assignment
+    keep = {f"{p.stem}.html" for p in paths} | set(NBGRADER_FILES)
+    for entry in target.iterdir() if target.is_dir() else ():
+        if entry.name in keep and entry.is_file() and not entry.is_symlink():
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def post_convert_hook(root: str, folder: str = "feedback"):
+    """The `post_convert_hook` of `GenerateFeedback` for `nbgrader_config.py`."""
+    return functools.partial(keep_only_feedback_pages, root=root, folder=folder)

@@ -2,8 +2,10 @@
 """Reads the hidden tests and prints them where the feedback will show them.
 
 It reads `source/` and the gradebook three folders up, and it also records every cell the kernel
-is sent (the hidden tests arrive in the kernel during autograde). The cells after the tests print
-everything, hoping it ends up in the feedback students get back.
+is sent (the hidden tests' calls arrive in the kernel during autograde). The cells after the
+tests print everything, and after every cell it writes everything into `leak.html` and
+`leak.txt` in its own folder (nbgrader copies that folder into the feedback, and
+`release_feedback` hands out every `*.html` there), hoping it reaches the student.
 """
 import os
 
@@ -19,6 +21,13 @@ if True:  # the trick
         return lines
 
     get_ipython().input_transformers_cleanup.append(_remember)
+
+    def _write_down(*args):
+        for _name in ("leak.html", "leak.txt"):
+            with open(_name, "w") as _f:
+                _f.write("<pre>" + "\n".join(_seen) + "</pre>")
+
+    get_ipython().events.register("post_run_cell", _write_down)
     for _name in ("source/a1_sequential/a1_sequential.ipynb", "gradebook.db"):
         try:
             with open(os.path.join("..", "..", "..", _name), "rb") as _f:
