@@ -198,7 +198,23 @@ def summary(root: Path, csv_path: Path) -> str:
             cells.append(("-" if row is None or not row["timestamp"] else
                           f"{float(row['score']):g}/{float(row['max_score']):g}").rjust(14))
         lines.append(student.ljust(width) + "  " + "  ".join(cells))
+    for name in names:
+        manual = manual_points(root, name)
+        if manual:
+            lines.append(f"{name}: {manual:g} of its points are written answers, graded by hand "
+                         "in formgrader (`make lab`); the scores above count them once graded.")
     return "\n".join(lines)
+
+
+def manual_points(root: Path, assignment: str) -> float:
+    """Points of the cells graded by hand (written answers) in an assignment's notebooks."""
+    total = 0.0
+    for path in notebooks(root / "source" / assignment):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and meta.get("solution") and cell.cell_type == "markdown":
+                total += float(meta.get("points", 0))
+    return total
 
 
 def main(argv: list[str] | None = None) -> int:
