@@ -29,6 +29,7 @@ import multiprocessing.connection
 import os
 import queue
 import re
+import shutil
 import sys
 import threading
 import time
@@ -301,7 +302,7 @@ class Grader:
             autograded = self.root / "autograded"
             autograded.mkdir(exist_ok=True)
             km._server_for(autograded / "student" / "assignment", ["ipykernel_launcher"])
-            km.cleanup_resources()
+            shutil.rmtree(km._private, ignore_errors=True)
         except Exception:  # noqa: BLE001 - the first kernel tries again, or starts afresh
             pass
 
@@ -377,9 +378,14 @@ def _worker_main(conn, settings: Settings, log_path: str) -> None:
     os.dup2(log, 2)
     os.close(log)
     try:
-        grader_ready = threading.Thread(target=lambda: _GRADERS.setdefault(
-            settings, Grader(settings)) if not settings.grader else None, daemon=True)
-        grader_ready.start()  # load nbgrader and start the fork server before the first job
+        if not settings.grader:
+            # load nbgrader and start the fork server before the first job arrives, in this
+            # thread: a process started from a thread that ends would die with that thread
+            # (bubblewrap's --die-with-parent follows the thread that started it)
+            try:
+                _GRADERS[settings] = Grader(settings)
+            except Exception:  # noqa: BLE001 - grade_submission reports it for each job
+                pass
         while True:
             try:
                 job = conn.recv()
@@ -387,7 +393,6 @@ def _worker_main(conn, settings: Settings, log_path: str) -> None:
                 return
             if job is None:
                 return
-            grader_ready.join()
             conn.send(grade_submission(job, settings))
     finally:
         try:
