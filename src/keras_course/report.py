@@ -199,7 +199,10 @@ def plot_assignment(report: ClassReport, assignment: str, path: Path) -> Path:
     left.set_xlabel(f"score out of {top:g}{stats}")
     left.set_ylabel("submissions")
     left.yaxis.get_major_locator().set_params(integer=True)
-    left.set_title(f"{assignment}: scores of {len(subs)} submissions", loc="left")
+    pending = sum(1 for s in subs if s.manual_pending)
+    left.set_title(f"{assignment}: scores of {len(subs)} submissions" if not pending else
+                   f"{assignment}: {len(subs)} scores, {pending} await manual grading",
+                   loc="left")
     for side in ("top", "right"):
         left.spines[side].set_visible(False)
 
