@@ -5,7 +5,7 @@ from typing import Any
 
 
 def plot_history(history: Any, metric: str = "accuracy"):
-    """Training and validation curves of `loss` and `metric` from a Keras `History` (or its dict)."""
+    """Training and validation curves of `loss` and `metric` from a Keras `History` or its dict."""
     import matplotlib.pyplot as plt
 
     logs = getattr(history, "history", history)
