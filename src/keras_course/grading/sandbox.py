@@ -109,7 +109,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             if any(_inside(path, folder) for folder in hidden):
                 cmd += ["--ro-bind", str(path), str(path)]
         cmd += ["--bind", self._private, self._private, "--bind", cwd, cwd, "--chdir", cwd,
-                "--unshare-all", "--die-with-parent",
+                # no capabilities: a root kernel could otherwise unmount the cover over the
+                # course folder or remount / read-write
+                "--unshare-all", "--die-with-parent", "--cap-drop", "ALL",
                 "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
                 # the submission's folder is not on sys.path: a planted `ipykernel_launcher.py`
                 # or `keras_course/` next to the notebook cannot stand in for the real ones
