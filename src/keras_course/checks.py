@@ -93,6 +93,19 @@ def check_built(description: Description) -> Verdict:
 # --------------------------------------------------------------------------- inputs and outputs
 
 
+def _names_differ(kind: str, by_name: Mapping[str, Any],
+                  expected: Mapping[str, Any]) -> Verdict | None:
+    """A failed `inputs`/`outputs` verdict when the names differ from `expected`'s keys."""
+    check = f"{kind}s"
+    for name in expected:
+        if name not in by_name:
+            return _fail(check, messages.missing_name(kind, name, list(by_name)))
+    extra = [name for name in by_name if name not in expected]
+    if extra:
+        return _fail(check, messages.extra_name(kind, extra, list(expected)))
+    return None
+
+
 def check_inputs(description: Description,
                  inputs: Sequence[Any] | Mapping[str, Any]) -> Verdict:
     """Inputs: a list of shapes (order matters) or a dict name -> shape (names matter)."""
@@ -103,12 +116,9 @@ def check_inputs(description: Description,
         return _fail("inputs", messages.inputs_not_built())
     if isinstance(inputs, Mapping):
         by_name = {item["name"]: item for item in found}
-        for name in inputs:
-            if name not in by_name:
-                return _fail("inputs", messages.missing_name("input", name, list(by_name)))
-        extra = [name for name in by_name if name not in inputs]
-        if extra:
-            return _fail("inputs", messages.extra_name("input", extra, list(inputs)))
+        failed = _names_differ("input", by_name, inputs)
+        if failed is not None:
+            return failed
         for name, expected in inputs.items():
             if not _same_shape(by_name[name]["shape"], expected):
                 return _fail("inputs", messages.wrong_input_shape(
@@ -164,12 +174,9 @@ def check_outputs(description: Description,
         return _unreadable("outputs", "outputs", description)
     if isinstance(outputs, Mapping):
         by_name = {item["name"]: item for item in found}
-        for name in outputs:
-            if name not in by_name:
-                return _fail("outputs", messages.missing_name("output", name, list(by_name)))
-        extra = [name for name in by_name if name not in outputs]
-        if extra:
-            return _fail("outputs", messages.extra_name("output", extra, list(outputs)))
+        failed = _names_differ("output", by_name, outputs)
+        if failed is not None:
+            return failed
         for name, expected in outputs.items():
             failed = _check_one_output(description, None, by_name[name], expected)
             if failed is not None:
