@@ -6,15 +6,18 @@ VENV   := .venv
 BIN    := $(CURDIR)/$(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
+# nbgrader loads this before the course's config: autograde refuses to run unless the course's
+# nbgrader_config.py loads (keras_course/grading/protections.py)
+GUARD  := $(VENV)/etc/jupyter/nbgrader_config.py
 # nbgrader runs `alembic` through PATH, so the environment's bin comes first.
 export PATH := $(BIN):$(PATH)
 
 .PHONY: demo test lab lab-student release grade report bench lint clean sandbox
 
-demo: $(STAMP) sandbox  ## release, a demo class, parallel autograde, feedback, grades CSV and report
+demo: $(STAMP) $(GUARD) sandbox  ## release, a demo class, parallel autograde, feedback, grades CSV and report
 	$(PY) -m keras_course.course demo
 
-test: $(STAMP) sandbox  ## the whole test suite (what .ci/run runs)
+test: $(STAMP) $(GUARD) sandbox  ## the whole test suite (what .ci/run runs)
 	$(PY) -m pytest
 
 # JupyterLab on localhost (src/keras_course/lab.py); more options for it: make lab LAB_OPTS="--no-browser --port=8890"
@@ -29,13 +32,13 @@ lab-student: $(STAMP)  ## JupyterLab on release/ with Validate, nothing that nee
 release: $(STAMP)  ## regenerate release/ from source/
 	$(PY) -m keras_course.course release
 
-grade: $(STAMP) sandbox  ## autograde everything in submitted/, then feedback, grades CSV and report
+grade: $(STAMP) $(GUARD) sandbox  ## autograde everything in submitted/, then feedback, grades CSV and report
 	$(PY) -m keras_course.course grade
 
 report: $(STAMP)  ## rewrite reports/index.html from the gradebook (grade and demo write it too)
 	$(PY) -m keras_course.report
 
-bench: $(STAMP) sandbox  ## stock nbgrader against make grade against the floor, same submissions
+bench: $(STAMP) $(GUARD) sandbox  ## stock nbgrader against make grade against the floor, same submissions
 	$(PY) benchmarks/grading_speed.py
 
 lint: $(STAMP)
@@ -46,6 +49,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -e .
 	touch $(STAMP)
+
+$(GUARD): $(STAMP) src/keras_course/grading/protections.py
+	$(PY) -m keras_course.grading.protections install
 
 # Grading runs student code inside bubblewrap (see the README): the targets that grade install it
 # when missing. Working through the notebooks (lab, lab-student) does not need it.

@@ -3,6 +3,7 @@
     python -m keras_course.course release   # regenerate release/ from source/
     python -m keras_course.course demo      # release, a demo class, autograde, feedback, CSV
     python -m keras_course.course grade     # autograde what is in submitted/, feedback, CSV
+    python -m keras_course.course export    # Canvas and Moodle grade-import CSVs (roster.csv)
 """
 from __future__ import annotations
 
@@ -145,6 +146,13 @@ GRADING_FAILURES: list = []
 def grade(root: Path, log: Path, workers: int | None = None, force: bool = False,
           scheduler: str | None = None) -> Path:
     """Autograde what needs it in submitted/ (in parallel), then feedback, grades CSV, report."""
+    from .grading import protections
+
+    try:  # fail closed: nothing is graded unless the course's protections are in force
+        protections.install()
+        protections.check_course(root)
+    except protections.ProtectionsMissingError as exc:
+        raise SystemExit(f"autograde: {exc}") from None
     jobs = find_jobs(root, force=force)
     n_workers = workers or default_workers()
     scheduler = scheduler or batch.dask_scheduler()
@@ -165,6 +173,11 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
         for r in failed:
             print(f"  {r.job}: {r.reason}")
     GRADING_FAILURES.extend(failed)
+    from .grading.late import apply_policy
+
+    for change in apply_policy(root):  # course.toml today: due dates, extensions, penalties
+        print(f"late penalty of {change.student}/{change.assignment}: {change.before:g} -> "
+              f"{change.after:g} points (course.toml changed)")
     for assignment in submitted_assignments(root):
         if any((root / "autograded").glob(f"*/{assignment}/*.ipynb")):
             nbgrader(root, "generate_feedback", assignment, "--force", log=log)
@@ -181,6 +194,28 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
     except Exception as exc:  # noqa: BLE001 - the grades are in; a report problem is reported
         print(f"the report could not be written: {type(exc).__name__}: {exc}")
     return csv_path
+
+
+def export(root: Path, log: Path) -> list[Path]:
+    """Canvas and Moodle grade-import CSVs through nbgrader's export plugins (keras_course.lms)."""
+    from .grading.late import apply_policy
+    from .lms import ROSTER_FILE, export_missing
+
+    apply_policy(root)
+    written = []
+    for lms in ("canvas", "moodle"):
+        dest = root / "grades" / f"{lms}.csv"
+        dest.parent.mkdir(exist_ok=True)
+        nbgrader(root, "export", f"--exporter=keras_course.lms.{lms.capitalize()}Export",
+                 "--to", str(dest), f"--{lms.capitalize()}Export.roster={root / ROSTER_FILE}",
+                 log=log)
+        written.append(dest)
+    gone = export_missing(root)
+    listing = root / "grades" / "lms_missing.txt"
+    listing.write_text("".join(line + "\n" for line in gone.lines()))
+    for line in gone.lines():
+        print(f"  {line}")
+    return written
 
 
 def summary(root: Path, csv_path: Path) -> str:
@@ -220,7 +255,7 @@ def manual_points(root: Path, assignment: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m keras_course.course", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["release", "demo", "grade"])
+    parser.add_argument("command", choices=["release", "demo", "grade", "export"])
     parser.add_argument("--root", type=Path, default=None, help="course root (default: here)")
     parser.add_argument("--workers", type=int, default=None,
                         help="parallel grading workers (default: one per core)")
@@ -249,6 +284,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"grades CSV:           {csv_path}")
         print(f"report:               {root / 'reports' / 'index.html'}")
         print(f"nbgrader log:         {log}")
+    if args.command == "export":
+        for path in export(root, log):
+            print(f"{path.stem.capitalize()} grade import: {path}")
+        print(f"missing students:     {root / 'grades' / 'lms_missing.txt'}")
     print(f"{args.command} finished in {time.monotonic() - started:.0f} s")
     if GRADING_FAILURES:
         print(f"{len(GRADING_FAILURES)} submissions could not be graded: see the list above.")
