@@ -12,7 +12,7 @@ GUARD  := $(VENV)/etc/jupyter/nbgrader_config.py
 # nbgrader runs `alembic` through PATH, so the environment's bin comes first.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test lab lab-student release grade report bench lint clean sandbox
+.PHONY: demo test lab lab-student release grade export report bench lint clean sandbox
 
 demo: $(STAMP) $(GUARD) sandbox  ## release, a demo class, parallel autograde, feedback, grades CSV and report
 	$(PY) -m keras_course.course demo
@@ -34,6 +34,9 @@ release: $(STAMP)  ## regenerate release/ from source/
 
 grade: $(STAMP) $(GUARD) sandbox  ## autograde everything in submitted/, then feedback, grades CSV and report
 	$(PY) -m keras_course.course grade
+
+export: $(STAMP)  ## Canvas and Moodle grade-import CSVs in grades/ (students mapped through roster.csv)
+	$(PY) -m keras_course.course export
 
 report: $(STAMP)  ## rewrite reports/index.html from the gradebook (grade and demo write it too)
 	$(PY) -m keras_course.report

@@ -56,9 +56,15 @@ c.Autograde.autograde_preprocessors = [
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
+    "keras_course.grading.late.AssignLatePolicy",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+# Due dates, the late policy and extensions live in course.toml (keras_course/grading/late.py):
+# AssignLatePolicy is nbgrader's AssignLatePenalties after writing the due date and the
+# student's extension into the gradebook; the penalty comes from nbgrader's plugin mechanism.
+c.AssignLatePenalties.plugin_class = "keras_course.grading.late.CoursePolicy"
+c.CoursePolicy.policy_file = os.path.join(c.CourseDirectory.root, "course.toml")
+c.AssignLatePolicy.policy_file = os.path.join(c.CourseDirectory.root, "course.toml")
 # TensorFlow's and Keras's log lines in other cells are noise in the graded copy and the
 # feedback: drop stderr outputs that are only that.
 c.IgnorePattern.enabled = True

@@ -1,0 +1,173 @@
+"""What comes back from grading, through the real pipeline on a temporary copy of the course.
+
+One small class of `a1_sequential` (7 points) is graded once for the module, with a course
+policy (`course.toml`), an extension and a roster:
+
+- ana: the reference solution, on time;
+- bo: the reference solution, 26 hours late (two started days: 20% of 7 points);
+- cy: `hard_coded_sizes` (loses points), 26 hours late, with a two-day extension;
+- dee: the untouched release notebook, on time, not on the roster;
+- zed: on the roster, never submitted.
+
+Then the extensions change (bo gets one, cy loses hers) and `grade` runs again.
+"""
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import copy_course
+from nbgrader.api import Gradebook
+
+from keras_course.course import load_variant, release, submit
+
+pytestmark = pytest.mark.pipeline
+
+A = "a1_sequential"
+ON_TIME = "2026-11-19 09:00:00.000000 UTC"
+LATE = "2026-11-20 12:00:00.000000 UTC"   # due 2026-11-19 11:00 Berlin = 10:00 UTC: 26 h late
+POLICY = f"""
+time_zone = "Europe/Berlin"
+extensions = "extensions.csv"
+[due]
+{A} = "2026-11-19 11:00"
+[late]
+grace_minutes = 15
+penalty_percent = 10
+per = "day"
+cap_percent = 50
+zero_after_days = 7
+[canvas.assignment_ids]
+{A} = 4711
+"""
+ROSTER = """student_id,lms_id,sis_id,login,name,email,section
+ana,101,S-1,ana.l,Ana Lima,ana@uni.example,A
+bo,102,S-2,bo.k,Bo Kim,bo@uni.example,A
+cy,103,S-3,cy.o,Cy Ode,cy@uni.example,B
+zed,104,S-4,zed.z,Zed Zero,zed@uni.example,B
+"""
+
+
+def course_cli(root: Path, *args: str) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "keras_course.course", *args, "--root", str(root)],
+                          capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def gradebook_state(root: Path) -> dict[str, dict]:
+    out = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        assignment = gb.find_assignment(A)
+        for sub in gb.assignment_submissions(A):
+            out[sub.student.id] = {
+                "score": float(sub.score), "penalty": float(sub.late_submission_penalty or 0),
+                "extension": sub.extension, "duedate": assignment.duedate,
+                "checks": {g.name: float(g.score) for nb in sub.notebooks for g in nb.grades
+                           if g.cell_type == "code" and g.auto_score is not None}}
+    return out
+
+
+_FAILURE: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict:
+    if _FAILURE:
+        pytest.fail(_FAILURE[0], pytrace=False)
+    try:
+        return _grade(tmp_path_factory)
+    except BaseException as exc:
+        _FAILURE.append(f"grading the test class failed: {exc}")
+        raise
+
+
+def _grade(tmp_path_factory) -> dict:
+    root = copy_course(tmp_path_factory.mktemp("returns") / "course")
+    (root / "course.toml").write_text(POLICY)
+    (root / "extensions.csv").write_text("student,assignment,until,reason\n"
+                                         f"cy,{A},+2d,ill (note from the doctor)\n")
+    (root / "roster.csv").write_text(ROSTER)
+    release(root)
+    submit(root, "ana", A, None, ON_TIME)
+    submit(root, "bo", A, None, LATE)
+    submit(root, "cy", A, load_variant(root, A, "hard_coded_sizes"), LATE)
+    submit(root, "dee", A, load_variant(root, A, "blank"), ON_TIME)
+    first = course_cli(root, "grade")
+    state = {"first": first, "root": root, "before": gradebook_state(root)}
+    state["export"] = course_cli(root, "export")
+    state["canvas"] = list(csv.reader((root / "grades" / "canvas.csv").open()))
+    state["moodle"] = list(csv.DictReader((root / "grades" / "moodle.csv").open()))
+    # the extension moves from cy to bo: nothing is regraded, every penalty follows
+    (root / "extensions.csv").write_text("student,assignment,until,reason\n"
+                                         f"bo,{A},2026-11-21 12:00,\n")
+    state["second"] = course_cli(root, "grade")
+    state["after"] = gradebook_state(root)
+    return state
+
+
+def test_late_penalties_follow_the_policy_and_the_extension(graded):
+    before = graded["before"]
+    assert before["ana"]["score"] == 7 and before["ana"]["penalty"] == 0
+    assert before["bo"]["score"] == 7 and before["bo"]["penalty"] == pytest.approx(1.4)
+    assert before["cy"]["penalty"] == 0 and 0 < before["cy"]["score"] < 7
+    assert before["dee"]["score"] == 0 and before["dee"]["penalty"] == 0
+
+
+def test_due_dates_and_extensions_reach_the_gradebook(graded):
+    import datetime as dt
+
+    before = graded["before"]
+    assert before["ana"]["duedate"] == dt.datetime(2026, 11, 19, 10, 0)  # 11:00 in Berlin
+    assert before["cy"]["extension"] == dt.timedelta(days=2)
+    assert before["bo"]["extension"] is None
+
+
+def test_a_changed_extension_changes_the_grades_without_regrading(graded):
+    after, before = graded["after"], graded["before"]
+    out = graded["second"].stdout
+    assert "0 submissions to grade" in out
+    assert after["bo"]["penalty"] == 0 and after["bo"]["extension"] is not None
+    assert after["cy"]["extension"] is None
+    assert after["cy"]["penalty"] == pytest.approx(min(1.4, before["cy"]["score"]))
+    assert "late penalty of bo/a1_sequential: 1.4 -> 0 points" in out
+    assert "late penalty of cy/a1_sequential: 0 -> " in out
+    assert {s: v["checks"] for s, v in after.items()} == \
+        {s: v["checks"] for s, v in before.items()}
+
+
+def test_canvas_file_has_canvas_columns_and_the_gradebook_scores(graded):
+    rows = graded["canvas"]
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                       f"{A} (4711)", "a2_functional", "a3_multi_io", "a4_choosing"]
+    assert rows[1][0].strip() == "Points Possible" and rows[1][5] == "7"
+    by_id = {r[1]: r for r in rows[2:]}
+    assert set(by_id) == {"101", "102", "103", "104"}
+    assert by_id["102"][:5] == ["Kim, Bo", "102", "S-2", "bo.k", "A"]
+    before = graded["before"]
+    for lms_id, student in (("101", "ana"), ("102", "bo"), ("103", "cy")):
+        final = before[student]["score"] - before[student]["penalty"]
+        assert float(by_id[lms_id][5]) == pytest.approx(final, abs=0.01), student
+    assert by_id["104"][5:] == ["0", "0", "0", "0"]
+
+
+def test_moodle_file_maps_users_by_email_and_id_number(graded):
+    rows = {r["Email address"]: r for r in graded["moodle"]}
+    assert list(graded["moodle"][0])[:4] == ["ID number", "Email address", "First name",
+                                             "Last name"]
+    assert set(rows) == {"ana@uni.example", "bo@uni.example", "cy@uni.example",
+                         "zed@uni.example"}
+    assert rows["bo@uni.example"]["ID number"] == "S-2"
+    assert float(rows["bo@uni.example"][A]) == pytest.approx(5.6)
+    assert float(rows["ana@uni.example"][A]) == 7
+
+
+def test_students_missing_from_either_side_are_listed(graded):
+    out = graded["export"].stdout
+    listing = (graded["root"] / "grades" / "lms_missing.txt").read_text()
+    for text in (out, listing):
+        assert "dee: in the gradebook but not in roster.csv: NOT exported" in text
+        assert "zed: in roster.csv but not in the gradebook" in text
