@@ -9,15 +9,19 @@ policy (`course.toml`), an extension and a roster:
 - dee: the untouched release notebook, on time, not on the roster;
 - zed: on the roster, never submitted.
 
-Then the extensions change (bo gets one, cy loses hers) and `grade` runs again.
+Then the extensions change (bo gets one, cy loses hers) and `grade` runs again; then the
+instructor drops the hidden part of one check in source/, runs `release` and `grade`: exactly
+the `a1_sequential` submissions are regraded, and only cy gains a point.
 """
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 from conftest import copy_course
 from nbgrader.api import Gradebook
@@ -96,6 +100,7 @@ def _grade(tmp_path_factory) -> dict:
     submit(root, "bo", A, None, LATE)
     submit(root, "cy", A, load_variant(root, A, "hard_coded_sizes"), LATE)
     submit(root, "dee", A, load_variant(root, A, "blank"), ON_TIME)
+    submit(root, "dee", "a3_multi_io", load_variant(root, "a3_multi_io", "blank"), ON_TIME)
     first = course_cli(root, "grade")
     state = {"first": first, "root": root, "before": gradebook_state(root)}
     state["export"] = course_cli(root, "export")
@@ -106,7 +111,47 @@ def _grade(tmp_path_factory) -> dict:
                                          f"bo,{A},2026-11-21 12:00,\n")
     state["second"] = course_cli(root, "grade")
     state["after"] = gradebook_state(root)
+    # the instructor fixes a check: test_build_sequential_inputs loses its hidden part
+    source = root / "source" / A / f"{A}.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == FIXED:
+            cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0].rstrip() + "\n"
+    nbformat.write(nb, source)
+    release(root)
+    state["regrade"] = course_cli(root, "grade")
+    state["regraded"] = gradebook_state(root)
+    state["manifest"] = json.loads((root / "grades" / "graded.json").read_text())
     return state
+
+
+FIXED = "test_build_sequential_inputs"
+
+
+def test_a_fixed_check_regrades_exactly_its_assignment_and_audits_the_change(graded):
+    out = graded["regrade"].stdout
+    assert "autograde: 4 submissions to grade" in out, out
+    assert "regraded 4 submissions because the assignment's tests changed" in out
+    assert f"cy/{A} {FIXED}: 0 -> 1 (+1; the assignment's tests changed)" in out
+    assert "points changed on 1 checks:" in out
+    audit = json.loads((graded["root"] / "grades" / "audit.json").read_text())
+    assert [(c["student"], c["check"], c["before"], c["after"]) for c in audit["changes"]] == \
+        [("cy", FIXED, 0.0, 1.0)]
+    assert set(audit["regraded"]) == {f"{s}/{A}" for s in ("ana", "bo", "cy", "dee")}
+    after, regraded = graded["after"], graded["regraded"]
+    assert regraded["cy"]["score"] == after["cy"]["score"] + 1
+    for student in ("ana", "bo", "dee"):
+        assert regraded[student]["checks"] == after[student]["checks"]
+    # the penalty follows the new score: 20% of 7 points, not more than the score
+    assert regraded["cy"]["penalty"] == pytest.approx(min(1.4, regraded["cy"]["score"]))
+
+
+def test_the_record_of_graded_submissions_covers_tests_and_checks(graded):
+    entry = graded["manifest"][f"ana/{A}"]
+    assert set(entry["parts"]) == {"submission", "tests", "checks"}
+    assert entry["parts"]["tests"].startswith("gb:")
+    other = graded["manifest"]["dee/a3_multi_io"]
+    assert other["parts"]["tests"] != entry["parts"]["tests"]
 
 
 def test_late_penalties_follow_the_policy_and_the_extension(graded):

@@ -159,6 +159,15 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
     where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {n_workers} workers"
     print(f"autograde: {len(jobs)} submissions to grade {where} "
           f"(already graded and unchanged: skipped)", flush=True)
+    from .grading import audit
+
+    db_url = batch.course_db_url(root)
+    manifest = batch.Manifest(root)
+    reasons = {str(j): batch.why_grade(root, j, manifest, db_url) for j in jobs}
+    if force:
+        reasons = {k: "of --force" if v.startswith("its gradebook") else v
+                   for k, v in reasons.items()}
+    before = audit.read_checks(db_url, [j for j in jobs if reasons[str(j)] != "not graded yet"])
     progress = Progress(len(jobs))
     try:
         results = grade_all(root, jobs, nbgrader_env(), workers=n_workers,
@@ -173,6 +182,11 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
         for r in failed:
             print(f"  {r.job}: {r.reason}")
     GRADING_FAILURES.extend(failed)
+    changes = audit.compare(before, audit.read_checks(db_url, [r.job for r in results if r.ok]),
+                            reasons)
+    audit.write(root, reasons, changes)
+    for line in audit.summary_lines(reasons, changes):
+        print(line)
     from .grading.late import apply_policy
 
     for change in apply_policy(root):  # course.toml today: due dates, extensions, penalties

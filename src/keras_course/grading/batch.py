@@ -86,7 +86,13 @@ class Settings:
 # What needs grading
 # --------------------------------------------------------------------------------------------
 
-def submission_fingerprint(root: Path, job: Job) -> str:
+#: The helper package's code that decides verdicts and words their messages: its fingerprint is
+#: part of every submission's, so a fixed check regrades what it grades.
+CHECK_CODE = ("checks.py", "messages.py", "describe.py", "expect.py", "errors.py",
+              "grading/evidence.py", "grading/verify.py")
+
+
+def files_fingerprint(root: Path, job: Job) -> str:
     """A digest of every file of the submission (names and contents, timestamp included)."""
     folder = Path(root) / "submitted" / job.student / job.assignment
     digest = hashlib.sha256()
@@ -96,6 +102,87 @@ def submission_fingerprint(root: Path, job: Job) -> str:
             continue
         digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
+
+
+def tests_fingerprint(root: Path, assignment: str, db_url: str | None = None) -> str:
+    """A digest of the instructor's test cells of an assignment, as autograde will run them.
+
+    Autograde takes each test cell from the gradebook (written by `make release` from
+    source/), so that copy is fingerprinted; without a gradebook, source/'s.
+    """
+    digest = hashlib.sha256()
+    try:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(db_url or course_db_url(Path(root))) as gb:
+            for nb in sorted(gb.find_assignment(assignment).notebooks, key=lambda n: n.name):
+                solutions = {c.name for c in nb.solution_cells}
+                points = {c.name: c.max_score for c in nb.grade_cells
+                          if c.cell_type == "code" and c.name not in solutions}
+                for cell in sorted(nb.source_cells, key=lambda c: c.name):
+                    if cell.name in points:
+                        digest.update(f"{nb.name}/{cell.name}/{points[cell.name]}\0"
+                                      f"{cell.source}\0".encode())
+        return "gb:" + digest.hexdigest()[:32]
+    except Exception:  # noqa: BLE001 - no gradebook (yet): the source notebooks
+        for path in sorted((Path(root) / "source" / assignment).glob("*.ipynb")):
+            try:
+                cells = json.loads(path.read_text()).get("cells", [])
+            except (OSError, ValueError):
+                continue
+            for cell in cells:
+                meta = cell.get("metadata", {}).get("nbgrader", {})
+                if cell.get("cell_type") == "code" and meta.get("grade") \
+                        and not meta.get("solution"):
+                    source = cell.get("source", "")
+                    source = "".join(source) if isinstance(source, list) else source
+                    digest.update(f"{path.name}/{meta.get('grade_id')}/{meta.get('points')}"
+                                  f"\0{source}\0".encode())
+        return "src:" + digest.hexdigest()[:32]
+
+
+def checks_fingerprint() -> str:
+    """A digest of the helper package's check code (`CHECK_CODE`)."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for name in CHECK_CODE:
+        path = package / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"")
+                      + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def fingerprint_parts(root: Path, job: Job, db_url: str | None = None) -> dict[str, str]:
+    """What a submission's grade depends on: its files, its assignment's tests, the checks."""
+    return {"submission": files_fingerprint(root, job),
+            "tests": tests_fingerprint(root, job.assignment, db_url),
+            "checks": checks_fingerprint()}
+
+
+def combine(parts: dict[str, str]) -> str:
+    return hashlib.sha256("\0".join(f"{k}={parts[k]}" for k in sorted(parts)).encode()
+                          ).hexdigest()[:32]
+
+
+def submission_fingerprint(root: Path, job: Job) -> str:
+    """A digest of everything the submission's grade depends on (`fingerprint_parts`)."""
+    return combine(fingerprint_parts(root, job))
+
+
+#: Why a submission is graded again, by the part of its fingerprint that changed.
+CHANGED = {"submission": "the submission changed", "tests": "the assignment's tests changed",
+           "checks": "the course's checks changed"}
+
+
+def why_grade(root: Path, job: Job, manifest: Manifest, db_url: str | None = None) -> str:
+    """Why `find_jobs` picked a submission, in a few words."""
+    entry = manifest.entries.get(str(job))
+    if not entry:
+        return "not graded yet"
+    old = entry.get("parts") or {}
+    now = fingerprint_parts(root, job, db_url)
+    changed = [CHANGED[k] for k in ("tests", "checks", "submission") if old.get(k) != now[k]]
+    return ", ".join(changed) or "its gradebook or graded copy is missing"
 
 
 def course_db_url(root: Path) -> str:
@@ -131,9 +218,14 @@ class Manifest:
     def record(self, job: Job, fingerprint: str, db: str, seconds: float,
                worker: str = "") -> None:
         with self.lock:
+            try:  # what the fingerprint covers, to say why a submission is graded again
+                parts = fingerprint_parts(self.path.parent.parent, job)
+            except Exception:  # noqa: BLE001
+                parts = {}
             self.entries[str(job)] = {"fingerprint": fingerprint, "db": db,
                                       "seconds": round(seconds, 2), "worker": worker,
-                                      "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+                                      "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                                      "parts": parts}
             self._save()
 
     def forget(self, job: Job) -> None:
