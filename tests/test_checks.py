@@ -289,7 +289,10 @@ def test_answer_messages() -> None:
     assert wrong.message == (
         'Your answer to question `q2`, `"a"`, is not the best fit. Reread the scenario and ask '
         "which API it needs.")
-    assert wrong.hidden_message == wrong.message  # it never names the expected answer
+    assert "\"a\"" not in wrong.hidden_message  # hidden: repeats nothing the student chose
+    assert wrong.hidden_message == (
+        "Your answer to question `q2` is not the expected one. Reread the scenario and ask "
+        "which API it needs.")
     assert checks.check_answer("Sequential API", ["sequential", "sequential api"], "q3").passed
 
 
@@ -453,3 +456,160 @@ def test_message_swapped_units_names_the_first_layer_that_differs(keras: Any) ->
     assert verdict.message.startswith("Layer 1 of your stack is `Dense(32")
     assert "expected `Dense(64" in verdict.message
     _assert_teaches(verdict.message)
+
+
+# --------------------------------------------------------------------------- the grader's rebuild
+
+
+@pytest.fixture(scope="session")
+def rebuilt() -> dict[str, dict]:
+    """What the grader decides on for every zoo model: its own rebuild in the rebuild service."""
+    return model_zoo.rebuilt_zoo()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_rebuilt_zoo_entry_fails_exactly_the_checks_it_breaks(name: str, rebuilt: dict) -> None:
+    """Every equivalent form keeps full marks on the grader's rebuild; a model whose edges look
+    right but whose computation ignores an input loses exactly the checks it breaks."""
+    entry = model_zoo.by_name(name)
+    verdicts = model_zoo.contract_verdicts(rebuilt[name], entry.contract)
+    failed = {check for check, verdict in verdicts.items() if not verdict.passed}
+    assert failed == set(entry.grader_fails), {k: v.message for k, v in verdicts.items() if not v}
+    for verdict in verdicts.values():
+        if not verdict.passed:
+            _assert_teaches(verdict.message)
+            _assert_teaches(verdict.hidden_message)
+
+
+# --------------------------------------------------------------------------- verdicts of test cells
+
+_HIDDEN_CELL = '''from keras_course.expect import expect_api
+from keras_course.grading import call
+
+model = call(build_sequential, 64, 10)
+expect_api(model, "sequential")
+### BEGIN HIDDEN TESTS
+model = call(build_sequential, 13, 4)
+expect_api(model, "sequential", hidden=True)
+### END HIDDEN TESTS
+'''
+
+
+def _record(function: str, args: list, **outcome: Any) -> dict:
+    from keras_course.grading.evidence import EVIDENCE_MIME
+
+    return {"output_type": "display_data", "metadata": {}, "data": {EVIDENCE_MIME: {
+        "kind": "call", "function": function, "args": args, "kwargs": {}, **outcome}}}
+
+
+def _model_record(function: str, args: list, model: Any) -> dict:
+    return _record(function, args, result={"type": "model", "evidence": model_evidence(model)})
+
+
+def test_hidden_messages_repeat_nothing_the_student_chose() -> None:
+    """Family 4: a hidden check names the concept only, never the exception's class or text,
+    the class or text of what was returned, or a layer name the student chose."""
+    from keras_course.grading.verify import verify_cell
+
+    seq = model_zoo.built_zoo()["seq_list"]
+    secret = "LeakHiddenSizes"
+    raised = verify_cell(_HIDDEN_CELL, [
+        _model_record("build_sequential", [64, 10], seq),
+        _record("build_sequential", [13, 4], error=f"{secret}Error: called with 13 and 4")])
+    returned = verify_cell(_HIDDEN_CELL, [
+        _model_record("build_sequential", [64, 10], seq),
+        _record("build_sequential", [13, 4], result={
+            "type": "object", "class_name": f"{secret}Box", "repr": f"{secret}Box(13, 4)"})])
+    keras = model_zoo.keras_module()
+    named = keras.Sequential([keras.Input(shape=(13,)),
+                              keras.layers.Lambda(lambda x: x, name=f"{secret}_layer")])
+    graph_cell = _HIDDEN_CELL.replace('expect_api(model, "sequential", hidden=True)',
+                                      "expect_inputs(model, [(None, 13)], hidden=True)")
+    graph_cell = graph_cell.replace("import expect_api", "import expect_api, expect_inputs")
+    refused = verify_cell(graph_cell, [
+        _model_record("build_sequential", [64, 10], seq),
+        _model_record("build_sequential", [13, 4], named)])
+    for verdict in (raised, returned, refused):
+        assert not verdict["passed"]
+        assert secret not in verdict["message"] and "13" not in verdict["message"], verdict
+        _assert_teaches(verdict["message"].replace("`build_sequential`", "Function", 1))
+    assert "raised an exception" in raised["message"]
+
+
+def test_more_records_than_calls_is_an_error() -> None:
+    from keras_course.grading.verify import verify_cell
+
+    seq = model_zoo.built_zoo()["seq_list"]
+    records = [_model_record("build_sequential", [64, 10], seq),
+               _model_record("build_sequential", [13, 4], seq)]
+    cell = _HIDDEN_CELL.replace('"sequential", hidden=True', '"sequential"')
+    assert verify_cell(cell, records)["passed"]
+    extra = verify_cell(cell, records + [records[1]])
+    assert not extra["passed"] and "more results" in extra["message"]
+    _assert_teaches(extra["message"])
+
+
+def test_grader_decides_on_behaviour_of_its_rebuild_not_on_edges() -> None:
+    """`keras.ops.multiply(bottom, 0.0)`: the edges of a two-view model, the bottom ignored.
+    The student's own visible check (live model) passes; the grader's verdict does not."""
+    from keras_course.grading.verify import verify_cell
+
+    cell = '''from keras_course.expect import expect_depends
+from keras_course.grading import call
+
+model = call(build_two_view, 32, 10)
+expect_depends(model, "digit", ["top", "bottom"])
+'''
+    fooled = model_zoo.built_zoo()["tv_bottom_times_zero"]
+    expect.expect_depends(fooled, "digit", ["top", "bottom"])  # the live model's edges
+    verdict = verify_cell(cell, [_model_record("build_two_view", [32, 10], fooled)])
+    assert not verdict["passed"] and "does not change when input `bottom`" in verdict["message"]
+    honest = model_zoo.built_zoo()["tv_ops"]
+    assert verify_cell(cell, [_model_record("build_two_view", [32, 10], honest)])["passed"]
+
+
+def test_rebuild_refuses_what_is_not_a_built_in_keras_layer() -> None:
+    from keras_course.grading.rebuild import describe_recorded, refusal
+
+    keras = model_zoo.keras_module()
+
+    class Dense(keras.layers.Dense):  # named like the built-in layer
+        def call(self, inputs: Any) -> Any:
+            return super().call(inputs * 0.0)
+
+    custom = keras.Sequential([keras.Input(shape=(4,)), Dense(3)])
+    lam = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Lambda(lambda x: x)])
+    for model, kind in ((custom, "custom"), (lam, "lambda")):
+        import json
+
+        assert refusal(json.loads(model.to_json()))[0] == kind
+        description = describe_recorded(model_evidence(model))
+        assert description["refused"] == kind and description["api"] == "sequential"
+        verdict = checks.check_inputs(description, [(None, 4)])
+        assert not verdict.passed and "built-in layers only" in verdict.message
+        _assert_teaches(verdict.message)
+    assert refusal({"class_name": "Sequential", "module": "os", "config": {}})[0] == "custom"
+
+
+def test_a_hostile_configuration_costs_only_its_own_rebuild() -> None:
+    """`Dense(10**9)` and a configuration nested too deep: refused with a reason; the service
+    keeps answering the next model."""
+    import json
+
+    from keras_course.grading.rebuild import describe_recorded, service
+
+    keras = model_zoo.keras_module()
+    spec = json.loads(keras.Sequential([keras.Input(shape=(64,)),
+                                        keras.layers.Dense(10)]).to_json())
+    spec["config"]["layers"][1]["config"]["units"] = 10**9
+    huge = describe_recorded({"class_name": "Sequential", "json": json.dumps(spec)})
+    assert huge.get("refused") and not checks.check_inputs(huge, [(None, 64)]).passed
+    deep: Any = {"class_name": "Dense", "module": "keras.layers", "config": {}}
+    for _ in range(200):
+        deep = {"class_name": "Dense", "module": "keras.layers", "config": {"x": deep}}
+    nested = describe_recorded({"class_name": "Sequential", "json": json.dumps(
+        {"class_name": "Sequential", "module": "keras", "config": {"layers": [deep]}})})
+    assert nested.get("refused") == "shape"
+    assert service().proc is not None and service().proc.poll() is None
+    assert describe_recorded(model_evidence(model_zoo.built_zoo()["seq_list"]))["params"] == (
+        model_zoo.SEQ_PARAMS)

@@ -324,3 +324,88 @@ def test_description_is_fast(zoo: dict) -> None:
             check(d)
     from_json = (time.perf_counter() - start) / 10
     assert live < 0.5 and from_json < 0.1, (live, from_json)
+
+
+# --------------------------------------------------------------------------- the grader's rebuild
+
+
+def _guide_autoencoder(k: Any) -> Any:
+    """The Keras Functional API guide's autoencoder: an encoder model, then a decoder model."""
+    encoder_input = k.Input(shape=(28, 28, 1), name="original_img")
+    x = k.layers.Conv2D(16, 3, activation="relu")(encoder_input)
+    x = k.layers.Conv2D(32, 3, activation="relu")(x)
+    x = k.layers.MaxPooling2D(3)(x)
+    x = k.layers.Conv2D(32, 3, activation="relu")(x)
+    x = k.layers.Conv2D(16, 3, activation="relu")(x)
+    encoder_output = k.layers.GlobalMaxPooling2D()(x)
+    encoder = k.Model(encoder_input, encoder_output, name="encoder")
+    decoder_input = k.Input(shape=(16,), name="encoded_img")
+    x = k.layers.Reshape((4, 4, 1))(decoder_input)
+    x = k.layers.Conv2DTranspose(16, 3, activation="relu")(x)
+    x = k.layers.Conv2DTranspose(32, 3, activation="relu")(x)
+    x = k.layers.UpSampling2D(3)(x)
+    x = k.layers.Conv2DTranspose(16, 3, activation="relu")(x)
+    decoder_output = k.layers.Conv2DTranspose(1, 3, activation="relu")(x)
+    decoder = k.Model(decoder_input, decoder_output, name="decoder")
+    autoencoder_input = k.Input(shape=(28, 28, 1), name="img")
+    return k.Model(autoencoder_input, decoder(encoder(autoencoder_input)), name="autoencoder")
+
+
+def _guide_tickets(k: Any) -> Any:
+    """The guide's multi-input, multi-output model: embeddings, LSTMs, a merge, two heads."""
+    title = k.Input(shape=(None,), name="title")
+    body = k.Input(shape=(None,), name="body")
+    tags = k.Input(shape=(12,), name="tags")
+    title_features = k.layers.LSTM(128)(k.layers.Embedding(10000, 64)(title))
+    body_features = k.layers.LSTM(32)(k.layers.Embedding(10000, 64)(body))
+    x = k.layers.concatenate([title_features, body_features, tags])
+    priority = k.layers.Dense(1, name="priority")(x)
+    department = k.layers.Dense(4, name="department")(x)
+    return k.Model(inputs=[title, body, tags], outputs={"priority": priority,
+                                                        "department": department})
+
+
+def _guide_toy_resnet(k: Any) -> Any:
+    """The guide's toy ResNet: convolutions, pooling, two `add` skips, dropout."""
+    inputs = k.Input(shape=(32, 32, 3), name="img")
+    x = k.layers.Conv2D(32, 3, activation="relu")(inputs)
+    x = k.layers.Conv2D(64, 3, activation="relu")(x)
+    block_1_output = k.layers.MaxPooling2D(3)(x)
+    x = k.layers.Conv2D(64, 3, activation="relu", padding="same")(block_1_output)
+    x = k.layers.Conv2D(64, 3, activation="relu", padding="same")(x)
+    block_2_output = k.layers.add([x, block_1_output])
+    x = k.layers.Conv2D(64, 3, activation="relu", padding="same")(block_2_output)
+    x = k.layers.Conv2D(64, 3, activation="relu", padding="same")(x)
+    block_3_output = k.layers.add([x, block_2_output])
+    x = k.layers.Conv2D(64, 3, activation="relu")(block_3_output)
+    x = k.layers.GlobalAveragePooling2D()(x)
+    x = k.layers.Dense(256, activation="relu")(x)
+    x = k.layers.Dropout(0.5)(x)
+    return k.Model(inputs, k.layers.Dense(10)(x), name="toy_resnet")
+
+
+@pytest.mark.parametrize("build", [_guide_autoencoder, _guide_tickets, _guide_toy_resnet])
+def test_rebuilt_description_counts_and_shapes_like_keras(build: Any) -> None:
+    """Architectures from the Keras Functional API guide: the grader's description of its
+    rebuild has Keras's own parameter counts and output shapes, and every output."""
+    from keras_course.grading.rebuild import describe_recorded
+
+    model = build(model_zoo.keras_module())
+    description = describe_recorded(model_evidence(model))
+    assert description.get("rebuilt") and "error" not in description["behaviour"]
+    assert description["params"] == model.count_params()
+    assert [o["shape"] for o in description["outputs"]] == [list(t.shape) for t in model.outputs]
+    assert [i["shape"] for i in description["inputs"]] == [list(t.shape) for t in model.inputs]
+    for entry in description["layers"]:
+        assert entry["params"] == model.get_layer(entry["name"]).count_params()
+    moves = description["behaviour"]["moves"]
+    assert all(set(moves[o["name"]]) == {i["name"] for i in description["inputs"]}
+               for o in description["outputs"])
+
+
+def test_rebuilt_skips_carry_in_the_toy_resnet() -> None:
+    from keras_course.grading.rebuild import describe_recorded
+
+    description = describe_recorded(model_evidence(_guide_toy_resnet(model_zoo.keras_module())))
+    assert checks.check_skip(description, 2).passed
+    assert all(skip["carries"] for skip in description["behaviour"]["skips"])

@@ -87,6 +87,8 @@ def check_built(description: Description) -> Verdict:
     """The model is built: it has inputs (a Sequential started with `keras.Input`)."""
     if description.get("built"):
         return _pass("built")
+    if description.get("refused"):
+        return _unreadable("built", "inputs", description)
     return _fail("built", messages.not_built(str(description.get("api"))))
 
 
@@ -294,7 +296,26 @@ def check_depends(description: Description, output: str, inputs: str | Iterable[
             if graph.out_degree(ins[name]) == 0:
                 return _fail("depends", messages.unused_input(name, output))
             return _fail("depends", messages.not_depending(output, name))
+    moves = _behaviour(description, "moves")
+    if moves is not None:  # the grader's rebuilt model: the output must move with the input
+        for name in wanted:
+            if name not in (moves.get(output) or []):
+                return _fail("depends", messages.ignores_input(output, name))
     return _pass("depends")
+
+
+def _behaviour(description: Description, fact: str) -> Any:
+    """A behaviour fact measured on the grader's rebuilt model (None when not measured).
+
+    A description of a live model (the student's own visible checks) has none; one the grader
+    rebuilt has them, and a model that could not run has an error instead, which fails the
+    checks that need behaviour."""
+    behaviour = description.get("behaviour")
+    if not isinstance(behaviour, Mapping):
+        return None
+    if "error" in behaviour:
+        return {}
+    return behaviour.get(fact)
 
 
 def check_merge(description: Description) -> Verdict:
@@ -313,6 +334,15 @@ def check_skip(description: Description, min_layers: int = 2) -> Verdict:
         return _unreadable("skip", "connections", description)
     graph = g.to_digraph(description)
     found = g.skips(graph)
+    measured = _behaviour(description, "skips")
+    if measured is not None:  # the grader's rebuilt model: the skip must carry `h`
+        carrying = {(s.get("merge"), tuple(s.get("block") or [])) for s in measured
+                    if s.get("carries")}
+        dead = [item for item in found if len(item[3]) >= min_layers
+                and (item[0], tuple(item[3])) not in carrying]
+        found = [item for item in found if (item[0], tuple(item[3])) in carrying]
+        if dead and not any(len(block) >= min_layers for *_, block in found):
+            return _fail("skip", messages.skip_not_carrying(graph.nodes[dead[0][0]]["layer"]))
     if any(len(block) >= min_layers for *_, block in found):
         return _pass("skip")
     if found:
@@ -524,8 +554,8 @@ def check_answer(value: Any, expected: Any, question: str,
     `expected` may be one answer or a collection of accepted answers. The messages never name
     the expected answer, so they are the same for visible and hidden checks.
     """
-    def fail(message: str) -> Verdict:
-        return Verdict(False, "answer", message, message)
+    def fail(message: str) -> Verdict:  # hidden: the answer the student chose is not repeated
+        return Verdict(False, "answer", message, messages.hidden_answer(question))
 
     if value is None or (isinstance(value, str) and not value.strip()) or value is Ellipsis:
         return fail(messages.no_answer(question, choices))

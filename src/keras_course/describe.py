@@ -41,6 +41,14 @@ TRANSPARENT = frozenset({
 #: Layers that only apply an activation function: normalised to class `Activation`.
 ACTIVATION_LAYERS = frozenset({"Activation", "ReLU", "Softmax", "LeakyReLU", "ELU"})
 
+#: `keras.ops` activations applied to a tensor in a Functional graph (`keras.ops.relu(x)`).
+OP_ACTIVATIONS = {
+    "Relu": "relu", "Relu6": "relu6", "Sigmoid": "sigmoid", "Softmax": "softmax",
+    "Tanh": "tanh", "Silu": "silu", "Gelu": "gelu", "Elu": "elu", "Selu": "selu",
+    "Softplus": "softplus", "Softsign": "softsign", "LeakyRelu": "leaky_relu",
+    "HardSigmoid": "hard_sigmoid", "LogSoftmax": "log_softmax",
+}
+
 #: Layers (and `keras.ops` operations) that combine several tensors.
 MERGES = frozenset({
     "Add", "Concatenate", "Average", "Multiply", "Subtract", "Maximum", "Minimum", "Dot",
@@ -507,7 +515,15 @@ class _GraphBuilder:
                 resolve(name, index)
         outputs = []
         for _key, ref in _refs(config.get("output_layers")):
-            produced = resolve(str(ref[0]), ref[1]) if isinstance(ref[1], int) else []
+            index = ref[1]
+            layer = layers.get(str(ref[0]))
+            listed = layer.get("inbound_nodes") if isinstance(layer, dict) else None
+            if (isinstance(index, int) and isinstance(listed, list) and index >= len(listed)
+                    and _is_model_config(layer)):
+                # Keras numbers a nested model's calls from its own defining node: its first
+                # call in this model is node 1 in `output_layers` (an encoder, then a decoder)
+                index -= 1
+            produced = resolve(str(ref[0]), index) if isinstance(index, int) else []
             if isinstance(ref[2], int) and 0 <= ref[2] < len(produced):
                 outputs.append(produced[ref[2]])
         return inputs, outputs
@@ -526,10 +542,14 @@ class _GraphBuilder:
         config = layer.get("config") if isinstance(layer.get("config"), dict) else {}
         node = f"{prefix}{name}#{index}"
         kind_class = "Activation" if class_name in ACTIVATION_LAYERS else class_name
+        activation = _layer_activation(class_name, config)
+        if str(layer.get("module")).startswith("keras.src.ops") and class_name in OP_ACTIVATIONS:
+            kind_class, activation = "Activation", OP_ACTIVATIONS[class_name]  # keras.ops.relu
         units = config.get("units") if isinstance(config.get("units"), int) else None
-        shape = _infer_shape(class_name, config, in_shapes)
+        shape = _infer_shape("Activation" if kind_class == "Activation" else class_name,
+                             config, in_shapes)
         self.add_node(node, kind="op", layer=obj, name=name, class_name=kind_class,
-                      units=units, activation=_layer_activation(class_name, config),
+                      units=units, activation=activation,
                       shape=shape, absorbed=[])
         for operand, _ in operands:
             self.graph.add_edge(operand, node)

@@ -19,7 +19,10 @@ def _describe(model: Any, label: str, hidden: bool) -> dict:
     except NotAModelError:
         if not hidden:
             raise
-        raise NotAModelError(messages.not_a_model(model, messages.hide_label(label))) from None
+        # what was returned instead (its class, its text) is the student's choice: not repeated
+        text = (messages.not_a_model(None, messages.hide_label(label)) if model is None
+                else messages.hidden("model"))
+        raise NotAModelError(text) from None
 
 
 def _enforce(verdict: checks.Verdict, hidden: bool, argument: str | None = None) -> None:

@@ -126,6 +126,46 @@ def not_a_model(obj: Any, label: str = "the model") -> str:
     return f"{subject} {verb} a `{class_name}`, not a Keras model: return the model you built."
 
 
+def rebuild_refused(kind: str, class_name: str = "") -> str:
+    """Why the grader could not rebuild a model from its recorded configuration."""
+    layer = f"`{class_name}`" if class_name else "a layer"
+    texts = {
+        "lambda": ("The grader rebuilds your model with Keras's built-in layers only, and a "
+                   "`Lambda` layer runs arbitrary code. Use a built-in layer or a `keras.ops` "
+                   "function on the tensors instead."),
+        "custom": (f"The grader rebuilds your model with Keras's built-in layers only, and "
+                   f"{layer} is not one of them. Build the model from `keras.layers` and "
+                   "`keras.ops` instead of a class of your own."),
+        "foreign": (f"The grader rebuilds your model with Keras's built-in layers only, and "
+                    f"{layer} wraps code from outside Keras. Build the model from `keras.layers` "
+                    "instead."),
+        "shape": ("Its configuration is too large or too deeply nested for a course model, so "
+                  "the grader could not rebuild it. Build the model the task describes."),
+        "memory": ("Rebuilding it needed more memory than the grader allows a course model. "
+                   "Check the sizes of your layers."),
+        "timeout": ("Rebuilding it took longer than the grader allows a course model. Check the "
+                    "sizes of your layers."),
+        "service": ("The grader could not start Keras to rebuild it, so it earns no points. "
+                    "Please tell your instructor."),
+    }
+    return texts.get(kind, ("Keras could not rebuild it from its configuration "
+                            "(`model.to_json()`). Build it from Keras's built-in layers, called "
+                            "on tensors, and check that `keras.models.model_from_json` accepts "
+                            "it."))
+
+
+def ignores_input(output: str, input_name: str) -> str:
+    return (f"Output `{output}` does not change when input `{input_name}` changes: a chain of "
+            f"layers leads there, but it discards what `{input_name}` brings (multiplied by "
+            "zero, or dropped by a merge). Make every branch count in what you merge.")
+
+
+def skip_not_carrying(merge: str) -> str:
+    return (f"The merge `{merge}` looks like a skip connection, but with the block it goes "
+            "around switched off nothing of `h` reaches the output. Add `h` itself to the "
+            "block's result, for example `layers.Add()([h, y])`.")
+
+
 def not_json() -> str:
     return ("This text is not a Keras model's JSON (what `model.to_json()` returns), so there "
             "is no model to check.")
@@ -477,6 +517,11 @@ def not_a_choice(question: str, value: Any, choices: Sequence[str]) -> str:
 def wrong_answer(question: str, value: Any) -> str:
     return (f"Your answer to {_question(question)}, {_value(value)}, is not the best fit. Reread "
             "the scenario and ask which API it needs.")
+
+
+def hidden_answer(question: str) -> str:
+    return (f"Your answer to {_question(question)} is not the expected one. Reread the scenario "
+            "and ask which API it needs.")
 
 
 # --------------------------------------------------------------------------- hidden checks

@@ -77,14 +77,22 @@ class Replay:
             frame = frame.f_back
         return False
 
+    def unused(self) -> int:
+        """How many records no call of the cell asked for (more records than calls)."""
+        return len(self.records) - self.position
+
     def next_record(self, kind: str, label: str) -> dict:
         """The next record, which must be of `kind`; missing evidence is a failed check."""
-        while self.position < len(self.records):
+        if self.position < len(self.records):
             record = self.records[self.position]
             self.position += 1
             if record.get("kind") == kind:
                 self.used.append(label)
                 return record
+            raise EvidenceError(
+                f"The record of {label} from your kernel is not the one the test expects next, "
+                "so this test earns no points. Do not change test cells or the display of "
+                "outputs; restart the kernel and run the whole notebook from the top.")
         raise EvidenceError(
             f"There is no record of {label} from your kernel, so this test earns no points. "
             "It usually means the notebook stopped before this cell or the cell was changed: "
@@ -179,10 +187,9 @@ def _failure_message(label: str, error: str, hidden: bool = False) -> str:
     if error.startswith("NotImplementedError"):
         return (f"{label} is not written yet: replace `raise NotImplementedError()` in its "
                 "solution cell with your code.")
-    if hidden:  # the error's text may quote the hidden arguments: name its type only
-        kind = error.split(":", 1)[0].strip() or "an exception"
-        return (f"{label} raised `{kind}`. Call it yourself with other sizes than the visible "
-                "tests use, fix the error, and run the tests again.")
+    if hidden:  # the student's code chose the exception's class and text: repeat neither
+        return (f"{label} raised an exception. Call it yourself with other sizes than the "
+                "visible tests use, fix the error, and run the tests again.")
     return (f"{label} raised `{error}`. Run it in a cell of your own to see the full traceback, "
             "fix the error, and run the tests again.")
 
@@ -248,10 +255,12 @@ def _replay_call(replay: Replay, name: str, args: tuple, kwargs: dict) -> Any:
         raise EvidenceError(f"The record of {label} from your kernel is unreadable, so this "
                             "test earns no points. Run the whole notebook again.")
     if result.get("type") == "model":
-        from ..describe import describe_evidence
+        # The grader decides on its own rebuild of the recorded configuration (rebuild.py),
+        # never on a description the kernel could have shaped.
+        from .rebuild import describe_recorded
 
         try:
-            return describe_evidence(result.get("evidence"))
+            return describe_recorded(result.get("evidence"))
         except CourseCheckError:
             raise
         except Exception as exc:

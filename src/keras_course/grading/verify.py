@@ -13,6 +13,7 @@ import ast
 import builtins
 import importlib.abc
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -122,6 +123,11 @@ def _verify_cell(source: str, outputs: list[dict], grade_id: str) -> Verdict:
         return Verdict(passed=False, ename="GraderError", message=(
             f"The grader could not run test cell `{grade_id}` ({type(exc).__name__}); "
             "please tell your instructor."), detail=repr(exc)[:500])
+    if replay.unused():  # the kernel recorded calls the test never made: not its evidence
+        return Verdict(passed=False, ename=EvidenceError.__name__, message=(
+            f"Your kernel recorded more results in test cell `{grade_id}` than the test makes "
+            "calls, so this test earns no points. Do not change test cells or the display of "
+            "outputs; restart the kernel and run the whole notebook from the top."))
     if not replay.used:
         return Verdict(passed=False, ename=EvidenceError.__name__, message=(
             f"Test cell `{grade_id}` checked nothing the kernel recorded, so it earns no points; "
@@ -149,6 +155,31 @@ class VerifyEvidence(NbGraderPreprocessor):
     It never fails a notebook: a cell whose evidence cannot be checked scores zero with a
     reason, and every other cell is still verified.
     """
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        if self.enabled:  # Keras loads in the rebuild service while the kernel runs
+            from .rebuild import service
+
+            service().start()
+
+    def preprocess(self, nb, resources):
+        """Rebuild every model the notebook's test cells recorded in one request, then verify
+        each cell (the cells' checks then find their models rebuilt already)."""
+        from .rebuild import recorded_models, service
+
+        texts = []
+        for cell in nb.cells:
+            if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
+                try:
+                    texts.extend(recorded_models(parse_records(cell.get("outputs", []))))
+                except Exception:  # noqa: BLE001 - the cell's own verification reports it
+                    continue
+        if texts:
+            started = time.monotonic()
+            service().prefetch(texts)
+            self.log.debug("rebuilt %d models in %.2f s", len(texts), time.monotonic() - started)
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, cell_index):
         if not (cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)):
