@@ -134,8 +134,8 @@ def rebuild_refused(kind: str, class_name: str = "") -> str:
                    "`Lambda` layer runs arbitrary code. Use a built-in layer or a `keras.ops` "
                    "function on the tensors instead."),
         "custom": (f"The grader rebuilds your model with Keras's built-in layers only, and "
-                   f"{layer} is not one of them. Build the model from `keras.layers` and "
-                   "`keras.ops` instead of a class of your own."),
+                   f"{layer} is a class or function of your own, not one of them. Build the "
+                   "model from `keras.layers` and `keras.ops` instead."),
         "foreign": (f"The grader rebuilds your model with Keras's built-in layers only, and "
                     f"{layer} wraps code from outside Keras. Build the model from `keras.layers` "
                     "instead."),
