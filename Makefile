@@ -12,7 +12,8 @@ GUARD  := $(VENV)/etc/jupyter/nbgrader_config.py
 # nbgrader runs `alembic` through PATH, so the environment's bin comes first.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test lab lab-student release grade export report bench lint clean sandbox
+.PHONY: demo test lab lab-student release grade export report bench lint clean sandbox \
+        hub hub-stop hub-reset
 
 demo: $(STAMP) $(GUARD) sandbox  ## release, a demo class, parallel autograde, feedback, grades CSV and report
 	$(PY) -m keras_course.course demo
@@ -28,6 +29,19 @@ lab: $(STAMP)  ## JupyterLab on the whole course, formgrader included (instructo
 
 lab-student: $(STAMP)  ## JupyterLab on release/ with Validate, nothing that needs an instructor (self-learners)
 	$(PY) -m keras_course.lab self-learner $(LAB_OPTS)
+
+# The course on a JupyterHub on this machine, as root (src/keras_course/hub.py, hub/): system users,
+# nbgrader's exchange, formgrader for the instructor. make hub HUB_PORT=8000
+HUB_PORT ?= 8000
+
+hub: $(STAMP) sandbox  ## start JupyterHub with an instructor, three students and the exchange
+	$(PY) -m keras_course.hub start --port $(HUB_PORT)
+
+hub-stop: $(STAMP)  ## stop the hub and every user's server
+	$(PY) -m keras_course.hub stop
+
+hub-reset: $(STAMP)  ## stop, then delete the hub's users, homes, exchange and state
+	$(PY) -m keras_course.hub reset
 
 release: $(STAMP)  ## regenerate release/ from source/
 	$(PY) -m keras_course.course release
