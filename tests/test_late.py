@@ -77,3 +77,24 @@ def test_a_bad_date_names_the_file_and_the_entry(tmp_path):
     (tmp_path / "course.toml").write_text(POLICY.replace("2026-11-27 23:59", "next friday"))
     with pytest.raises(ValueError, match=r"\[due\] a1: `next friday`"):
         load_policy(tmp_path)
+
+
+def test_without_a_policy_file_the_gradebook_keeps_its_own_due_dates(tmp_path):
+    from nbgrader.api import Gradebook
+
+    from keras_course.grading.late import apply_policy
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as gb:
+        gb.add_assignment("a1", duedate="2026-11-27 22:59:00")
+    assert apply_policy(tmp_path, url) == []
+    with Gradebook(url) as gb:
+        assert gb.find_assignment("a1").duedate == dt.datetime(2026, 11, 27, 22, 59)
+    (tmp_path / "course.toml").write_text(POLICY)
+    apply_policy(tmp_path, url)
+    with Gradebook(url) as gb:
+        assert gb.find_assignment("a1").duedate == dt.datetime(2026, 11, 27, 22, 59)
+        gb.add_assignment("a9", duedate="2026-01-01 00:00:00")
+    apply_policy(tmp_path, url)  # course.toml is the one place: a9 has no due date there
+    with Gradebook(url) as gb:
+        assert gb.find_assignment("a9").duedate is None

@@ -7,7 +7,8 @@ policy (`course.toml`), an extension and a roster:
 - bo: the reference solution, 26 hours late (two started days: 20% of 7 points);
 - cy: `hard_coded_sizes` (loses points), 26 hours late, with a two-day extension;
 - dee: the untouched release notebook, on time, not on the roster;
-- zed: on the roster, never submitted.
+- zed: on the roster, never submitted;
+- ana also hands in `a2_functional` (her model's layer graph is drawn before any hidden test).
 
 Then the extensions change (bo gets one, cy loses hers) and `grade` runs again; then the
 instructor drops the hidden part of one check in source/, runs `release` and `grade`: exactly
@@ -101,6 +102,7 @@ def _grade(tmp_path_factory) -> dict:
     submit(root, "cy", A, load_variant(root, A, "hard_coded_sizes"), LATE)
     submit(root, "dee", A, load_variant(root, A, "blank"), ON_TIME)
     submit(root, "dee", "a3_multi_io", load_variant(root, "a3_multi_io", "blank"), ON_TIME)
+    submit(root, "ana", "a2_functional", None, ON_TIME)
     first = course_cli(root, "grade")
     state = {"first": first, "root": root, "before": gradebook_state(root)}
     state["export"] = course_cli(root, "export")
@@ -122,6 +124,7 @@ def _grade(tmp_path_factory) -> dict:
     state["regrade"] = course_cli(root, "grade")
     state["regraded"] = gradebook_state(root)
     state["manifest"] = json.loads((root / "grades" / "graded.json").read_text())
+    state["report"] = (root / "reports" / "index.html").read_text()
     return state
 
 
@@ -216,3 +219,91 @@ def test_students_missing_from_either_side_are_listed(graded):
     for text in (out, listing):
         assert "dee: in the gradebook but not in roster.csv: NOT exported" in text
         assert "zed: in roster.csv but not in the gradebook" in text
+
+
+# ------------------------------------------------------------------------- feedback students read
+
+SHOTS = Path(__file__).resolve().parent / "screenshots" / "feedback"
+
+
+def feedback(root: Path, student: str, assignment: str) -> Path:
+    return root / "feedback" / student / assignment / f"{assignment}.html"
+
+
+def test_feedback_opens_with_every_part_its_points_and_each_failure_message(graded):
+    page = feedback(graded["root"], "cy", A).read_text()
+    top = page.index("Your grade at a glance")
+    assert top < page.index("Assignment 1: The Sequential API")
+    summary = page[top:page.index("Total:", top)]
+    for text in ("Part 1:", "Part 2:", "The layers are", "When called with other sizes, the "
+                 "layers are not the ones the task describes", "0 / 2", "1 / 1"):
+        assert text in summary, text
+    assert "BEGIN HIDDEN TESTS" not in page and "build_sequential(13" not in page
+    late = feedback(graded["root"], "bo", A).read_text()
+    assert "Submitted 2026-11-20 13:00 CET, due 2026-11-21 12:00 CET (your extended due date)" \
+        in late  # the extension bo got before the last run
+    on_time = feedback(graded["root"], "ana", A).read_text()
+    assert "Submitted 2026-11-19 10:00 CET, due 2026-11-19 11:00 CET: on time." in on_time
+
+
+def test_every_figure_of_the_graded_run_is_a_picture(graded):
+    root = graded["root"]
+    pages = sorted((root / "feedback").glob("*/*/*.html"))
+    assert pages
+    for page in pages:
+        assert "&lt;Figure size" not in page.read_text(), page
+    graph = feedback(root, "ana", "a2_functional").read_text()
+    start = graph.index('plot_model_graph</span><span class="p">(</span><span class="n">'
+                        'functional</span>')  # the cell's code, as the page highlights it
+    end = graph.index("code_cell", start)  # the next code cell
+    assert "data:image/png;base64," in graph[start:end]
+
+
+def test_feedback_in_chromium_shows_the_summary_and_the_model_picture(graded):
+    from playwright.sync_api import sync_playwright
+    from test_browser import CHROMIUM_ARGS, ensure_chromium
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page_path = feedback(graded["root"], "ana", "a2_functional")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(ensure_chromium()),
+                                             args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.goto(page_path.as_uri())
+            summary = page.locator(".kc-summary")
+            assert summary.is_visible()
+            assert "Total: 15 / 15 points" in summary.inner_text()
+            assert not page.locator("#toc").is_visible()
+            page.screenshot(path=str(SHOTS / "summary.png"))
+            code = page.locator("pre", has_text="plot_model_graph(functional)").first
+            cell = code.locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), "
+                                "' code_cell ')][1]")
+            picture = cell.locator("img").first
+            picture.scroll_into_view_if_needed()
+            width = picture.evaluate("img => img.naturalWidth")
+            assert width > 200, "the model graph did not load as a picture"
+            cell.screenshot(path=str(SHOTS / "model_graph.png"))
+        finally:
+            browser.close()
+    assert (SHOTS / "summary.png").stat().st_size > 20_000
+
+
+# ------------------------------------------------------------------------------- the report
+
+def test_report_lists_frequent_failure_messages_false_failures_and_the_regrade(graded):
+    page = graded["report"]
+    messages = page[page.index("id=messages"):page.index("id=false-failures")]
+    assert "<code>test_build_sequential_layers</code><br><span class=sub>2 failed</span>" \
+        in messages  # cy (hard-coded sizes) and dee (blank)
+    assert "When called with other sizes, the layers are not the ones" in messages
+    assert "is not written yet" in messages
+    false = page[page.index("id=false-failures"):page.index("id=regrade")]
+    # after the fix cy fails only the layers check, between two that pass
+    assert "<td>cy</td><td>a1_sequential</td><td><code>test_build_sequential_layers</code>" \
+        in false
+    assert "<td>dee</td>" not in false
+    regrade = page[page.index("id=regrade"):]
+    assert "4 submissions regraded: 4 because the assignment&#x27;s tests changed" in regrade
+    assert f"<td>cy</td><td>{A}</td><td><code>{FIXED}</code></td><td class=num>0</td>" \
+        f"<td class=num>1</td><td class=num>+1</td>" in regrade

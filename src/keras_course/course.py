@@ -153,6 +153,13 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
         protections.check_course(root)
     except protections.ProtectionsMissingError as exc:
         raise SystemExit(f"autograde: {exc}") from None
+    from .grading.late import load_policy
+
+    try:  # a date or a rule of course.toml that does not parse stops the run before it starts
+        load_policy(root)
+    except ValueError as exc:
+        raise SystemExit(f"course.toml: {exc}. Fix it, then run the same command again.") \
+            from None
     jobs = find_jobs(root, force=force)
     n_workers = workers or default_workers()
     scheduler = scheduler or batch.dask_scheduler()
@@ -189,7 +196,11 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
         print(line)
     from .grading.late import apply_policy
 
-    for change in apply_policy(root):  # course.toml today: due dates, extensions, penalties
+    try:
+        changes_late = apply_policy(root)  # course.toml today: due dates, extensions, penalties
+    except ValueError as exc:  # changed while grading: say where
+        raise SystemExit(f"the late policy could not be applied: {exc}") from None
+    for change in changes_late:
         print(f"late penalty of {change.student}/{change.assignment}: {change.before:g} -> "
               f"{change.after:g} points (course.toml changed)")
     for assignment in submitted_assignments(root):

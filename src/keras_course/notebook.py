@@ -54,7 +54,33 @@ def setup_notebook(seed: int = 42) -> ModuleType:
     keras = import_keras()
     keras.utils.set_random_seed(seed)
     install_short_tracebacks()
+    show_figures_inline()
     return keras
+
+
+def show_figures_inline() -> None:
+    """In IPython with matplotlib's inline backend, show figures as pictures under their cells.
+
+    A kernel that imported the inline backend before its IPython shell existed (the grader's
+    forked kernels: `keras_course.grading.forkserver` preloads matplotlib) never registered
+    the PNG formatter, so the graded notebook and the feedback showed `<Figure size ...>` text
+    instead of the student's plots. Registering it again is harmless.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    if "inline" not in backend:  # a backend the user chose: leave it
+        return
+    from matplotlib_inline.backend_inline import configure_inline_support
+
+    configure_inline_support(shell, backend)
 
 
 def install_short_tracebacks() -> None:

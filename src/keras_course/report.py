@@ -8,7 +8,11 @@ assignment: the distribution of scores, the pass rate of each graded check (each
 by `grade_id`, in notebook order, so the checks the class struggles with stand out), and, for
 the whole course, the submissions an instructor should look at: those that could not be
 graded, those that scored zero on everything, and those whose kernel timed out, died or was
-stopped.
+stopped. Then what the class misunderstands: per check, the most frequent failure messages
+with their counts (from the verdicts in the autograded notebooks); "possible false failures",
+submissions that fail one check while passing the checks on either side of it (a check that
+may be too strict, to look at first); and the last regrade's audit (`grades/audit.json`): who
+gained or lost points on which check after the tests or checks changed.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import html
 import json
 import statistics
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +61,28 @@ class ClassReport:
     check_order: dict[str, list[str]]
     submissions: list[Submission]
     flags: list[Flag] = field(default_factory=list)
+    # assignment -> grade_id -> Counter of failure messages
+    messages: dict[str, dict[str, Counter]] = field(default_factory=dict)
+
+    def top_messages(self, assignment: str, n: int = 3) -> list[tuple[str, list[tuple[str, int]]]]:
+        """(grade_id, [(message, count)...]) of each check with failures, in notebook order."""
+        found = self.messages.get(assignment, {})
+        return [(gid, found[gid].most_common(n)) for gid in self.check_order.get(assignment, [])
+                if found.get(gid)]
+
+    def false_failures(self, assignment: str) -> list[tuple[Submission, str]]:
+        """Submissions failing a check while passing the checks before and after it."""
+        order = self.check_order.get(assignment, [])
+        out = []
+        for sub in self.of(assignment):
+            passed = {g: top > 0 and got >= top for g, (got, top) in sub.checks.items()}
+            for i, gid in enumerate(order):
+                if gid not in passed or passed[gid]:
+                    continue
+                around = [order[j] for j in (i - 1, i + 1) if 0 <= j < len(order)]
+                if around and all(passed.get(g, False) for g in around):
+                    out.append((sub, gid))
+        return sorted(out, key=lambda x: (-x[0].score, x[0].student, x[1]))
 
     def of(self, assignment: str) -> list[Submission]:
         return [s for s in self.submissions if s.assignment == assignment]
@@ -133,7 +160,31 @@ def collect(root: Path, db_url: str | None = None) -> ClassReport:
     report = ClassReport(assignments, max_points,
                          {a: _check_order(root, a) for a in assignments}, subs)
     report.flags = flags(root, report)
+    report.messages = failure_messages(root, report)
     return report
+
+
+def failure_messages(root: Path, report: ClassReport) -> dict[str, dict[str, Counter]]:
+    """Failure messages of each check, counted over the class's autograded notebooks."""
+    from .grading.feedback import _message
+
+    out: dict[str, dict[str, Counter]] = {}
+    for sub in report.submissions:
+        failed = {g for g, (got, top) in sub.checks.items() if got < top}
+        if not failed:
+            continue
+        folder = Path(root) / "autograded" / sub.student / sub.assignment
+        for notebook in sorted(folder.glob("*.ipynb")):
+            try:
+                cells = json.loads(notebook.read_text()).get("cells", [])
+            except (OSError, ValueError):
+                continue
+            for cell in cells if isinstance(cells, list) else []:
+                gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+                if gid in failed:
+                    message = _message(cell) or "(no message: see the graded notebook)"
+                    out.setdefault(sub.assignment, {}).setdefault(gid, Counter())[message] += 1
+    return out
 
 
 def flags(root: Path, report: ClassReport) -> list[Flag]:
@@ -286,6 +337,7 @@ def write_report(root: Path, out: Path | None = None, report: ClassReport | None
     flags_html = (f"<table><tr><th>student</th><th>assignment</th><th>what</th><th>details</th>"
                   f"</tr>{flag_rows}</table>" if report.flags
                   else "<p class=ok>None: every submission was graded and none looks off.</p>")
+    insight = _insight_html(report, root)
     run_html = ""
     if run:
         run_html = "<p class=sub>" + esc(", ".join(f"{k}: {v}" for k, v in run.items())) + "</p>"
@@ -301,6 +353,7 @@ def write_report(root: Path, out: Path | None = None, report: ClassReport | None
 <th>hardest check (pass rate)</th><th class=num>flagged</th>
 <th class=num>awaiting manual grading</th></tr>{''.join(rows)}</table>
 <h2>Submissions to look at</h2>{flags_html}
+{insight}
 {''.join(sections)}
 <p class=sub>Green: at least 80% pass the check; orange: 50 to 80%; red: under half.
 Files: <code>grades/grades.csv</code> (all scores), <code>grades/logs/</code> (one log per
@@ -310,6 +363,63 @@ submission), <code>feedback/</code>.</p>
     index = out / "index.html"
     index.write_text(page)
     return index
+
+
+def _code(text: str) -> str:
+    import re
+
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
+def _insight_html(report: ClassReport, root: Path) -> str:
+    """What the class misunderstands, the checks to look at first, and the last regrade."""
+    esc = html.escape
+    parts = ["<h2 id=messages>What the class gets wrong: the most frequent failure messages</h2>"]
+    any_message = False
+    for a in report.assignments:
+        rows = []
+        for gid, common in report.top_messages(a):
+            failed = sum(report.messages[a][gid].values())
+            for k, (message, count) in enumerate(common):
+                first = (f"<td rowspan={len(common)}><code>{esc(gid)}</code><br>"
+                         f"<span class=sub>{failed} failed</span></td>") if k == 0 else ""
+                rows.append(f"<tr>{first}<td class=num>{count}</td><td>{_code(message)}</td>"
+                            "</tr>")
+        if rows:
+            any_message = True
+            parts.append(f"<h3>{esc(a)}</h3><table><tr><th>check</th><th class=num>count</th>"
+                         f"<th>message</th></tr>{''.join(rows)}</table>")
+    if not any_message:
+        parts.append("<p class=ok>No check failed.</p>")
+    parts.append("<h2 id=false-failures>Possible false failures</h2><p class=sub>Submissions "
+                 "that fail one check while passing the checks on either side of it: a check "
+                 "that is too strict shows up here first.</p>")
+    rows = [f"<tr><td>{esc(sub.student)}</td><td>{esc(a)}</td><td><code>{esc(gid)}</code></td>"
+            f"<td class=num>{sub.score:g} / {sub.max_score:g}</td></tr>"
+            for a in report.assignments for sub, gid in report.false_failures(a)]
+    parts.append("<table><tr><th>student</th><th>assignment</th><th>failed check</th>"
+                 f"<th class=num>score</th></tr>{''.join(rows)}</table>" if rows
+                 else "<p class=ok>None.</p>")
+    from .grading import audit
+
+    last = audit.read(root)
+    if last.get("regraded"):
+        changes = last.get("changes", [])
+        reasons = Counter(last["regraded"].values())
+        why = "; ".join(f"{n} because {r}" for r, n in sorted(reasons.items()))
+        parts.append(f"<h2 id=regrade>The last regrade ({esc(str(last.get('graded_at', '')))})"
+                     f"</h2><p class=sub>{len(last['regraded'])} submissions regraded: "
+                     f"{esc(why)}.</p>")
+        rows = [f"<tr><td>{esc(c['student'])}</td><td>{esc(c['assignment'])}</td>"
+                f"<td><code>{esc(c['check'])}</code></td><td class=num>{c['before']:g}</td>"
+                f"<td class=num>{c['after']:g}</td><td class=num>"
+                f"{'+' if c['after'] > c['before'] else ''}{c['after'] - c['before']:g}</td>"
+                f"<td>{esc(c['reason'])}</td></tr>" for c in changes]
+        parts.append("<table><tr><th>student</th><th>assignment</th><th>check</th>"
+                     "<th class=num>before</th><th class=num>after</th><th class=num>change</th>"
+                     f"<th>why regraded</th></tr>{''.join(rows)}</table>" if rows
+                     else "<p class=ok>No check's points changed.</p>")
+    return "\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -104,17 +104,34 @@ def files_fingerprint(root: Path, job: Job) -> str:
     return digest.hexdigest()[:32]
 
 
+#: tests_fingerprint's answers for a few seconds: opening the gradebook costs 0.3 s, and a run
+#: asks once per submission.
+_TESTS_CACHE: dict[tuple[str, str, str], tuple[float, str]] = {}
+TESTS_CACHE_SECONDS = 10.0
+
+
 def tests_fingerprint(root: Path, assignment: str, db_url: str | None = None) -> str:
     """A digest of the instructor's test cells of an assignment, as autograde will run them.
 
     Autograde takes each test cell from the gradebook (written by `make release` from
     source/), so that copy is fingerprinted; without a gradebook, source/'s.
     """
+    db_url = db_url or course_db_url(Path(root))
+    key = (str(root), assignment, db_url)
+    cached = _TESTS_CACHE.get(key)
+    if cached and time.monotonic() - cached[0] < TESTS_CACHE_SECONDS:
+        return cached[1]
+    answer = _tests_fingerprint(root, assignment, db_url)
+    _TESTS_CACHE[key] = (time.monotonic(), answer)
+    return answer
+
+
+def _tests_fingerprint(root: Path, assignment: str, db_url: str) -> str:
     digest = hashlib.sha256()
     try:
         from nbgrader.api import Gradebook
 
-        with Gradebook(db_url or course_db_url(Path(root))) as gb:
+        with Gradebook(db_url) as gb:
             for nb in sorted(gb.find_assignment(assignment).notebooks, key=lambda n: n.name):
                 solutions = {c.name for c in nb.solution_cells}
                 points = {c.name: c.max_score for c in nb.grade_cells

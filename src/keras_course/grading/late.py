@@ -244,7 +244,12 @@ class CoursePolicy(LateSubmissionPlugin):
 
 
 def sync_submission(gb, policy: Policy, assignment: str, student: str | None = None) -> None:
-    """Write the assignment's due date and the student's extension into the gradebook."""
+    """Write the assignment's due date and the student's extension into the gradebook.
+
+    Without a `course.toml` nothing is written: due dates set with `nbgrader db` stay.
+    """
+    if not policy.source:
+        return
     due = naive_utc(policy.due.get(assignment))
     record = gb.find_assignment(assignment)
     if record.duedate != due:
@@ -298,7 +303,9 @@ def apply_policy(root: Path, db_url: str | None = None) -> list[PenaltyChange]:
 
     root = Path(root)
     policy = load_policy(root / POLICY_FILE)
-    changes = []
+    changes: list[PenaltyChange] = []
+    if not policy.source:  # no course.toml: nbgrader's own due dates and penalties stand
+        return changes
     with Gradebook(db_url or course_db_url(root)) as gb:
         for assignment in gb.assignments:
             try:
