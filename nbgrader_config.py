@@ -79,8 +79,11 @@ c.GenerateFeedback.preprocessors = [
     # Autograde restores task cells from the gradebook, mark scheme included, so that graders
     # see the rubric in formgrader; students' feedback must not.
     "nbgrader.preprocessors.ClearMarkScheme",
+    # at the top: each graded part with its points, each failed check's message, the lateness
+    "keras_course.grading.feedback.FeedbackSummary",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+c.FeedbackSummary.policy_file = os.path.join(c.CourseDirectory.root, "course.toml")
 # nbgrader copies every other file of the graded folder into feedback/, and release_feedback hands
 # out every *.html there: the kernel wrote that folder, so feedback keeps only its own pages.
 from keras_course.grading.feedback import post_convert_hook as _feedback_hook  # noqa: E402
