@@ -8,23 +8,37 @@ course's helpers and then only ever forks. Each kernel is a fork of it, so it st
 0.1 s with everything imported, and shares those pages with the server instead of holding its
 own copy.
 
-Student code never runs in the fork server, and each fork is boxed on top of the server's box:
+Student code never runs in the fork server, and each fork is boxed on top of the server's box.
+The boundaries are those of `sandbox.py` (its docstring says, for each, what the kernel controls
+and what the grader trusts); here is how the fork path keeps each one:
 
-- the server runs in bubblewrap like every sandboxed kernel (read-only root, the course folder
-  hidden except the Python environment and the folder of autograded copies, private /tmp, no
-  network, own process namespace), as an unprivileged user with every capability dropped;
-- each fork enters new user, mount, process, IPC and network namespaces, mounts a fresh /tmp,
-  hides the folder of autograded copies except its own submission's folder and its own
-  connection folder, then enters one more user and mount namespace, which locks those mounts
-  (a process cannot unmount what a more privileged namespace mounted) before any student code
-  runs. The kernel is process 1 of its namespace: everything it starts dies with it;
-- the server and each fork's supervisor are not dumpable, so the kernel can neither trace nor
-  read them; address space, file size and process count are capped as in `SandboxedExecute`;
-- the server never reads a notebook. It is started fresh by each grading worker and dies with it.
+- **Server.** Started by each grading worker in bubblewrap with the kernel's view
+  (`sandbox.view_args`), the allowlisted environment (the server itself starts with it), no
+  network, its own process namespace; for a root grader with no user namespace and then
+  `setpriv` to an unprivileged uid of its own (one per fork server, shared by its kernels),
+  inside a cgroup of its own (`pids.max`, memory, CPU quota; the server and the one kernel it
+  runs at a time share it); for an ordinary grader in bubblewrap's user namespace. It sees the
+  folder of submissions READ-ONLY and the worker's folder of connection folders. It never reads
+  a notebook, and dies with its worker.
+- **Folder.** Each fork mounts a fresh size-capped tmpfs over the folder of submissions, copies
+  its own submission's regular files into the same path (`boxinit.copy_regular_files`:
+  O_NOFOLLOW, no links, FIFOs or devices, size-capped), and hides every other kernel's
+  connection folder, before any student code runs. Nothing the kernel makes reaches the real
+  folder, which nbgrader later writes, chmods and copies.
+- **Environment.** The spawn request carries the kernel's environment already filtered by the
+  allowlist (`sandbox.kernel_env`), and the fork filters it again before it becomes the kernel.
+- **Namespaces.** Each fork enters new user, mount, process, IPC and network namespaces, mounts
+  a fresh /tmp and /dev/shm (size-capped), then enters one more user and mount namespace,
+  which locks those mounts (a process cannot unmount what a more privileged namespace mounted).
+  The kernel is process 1 of its namespace: everything it starts dies with it. The server and
+  each fork's supervisor are not dumpable, so the kernel can neither trace nor read them.
+- **Resources.** Address space, file size and process count are capped per process as in
+  `SandboxedExecute`; the kernel volunteers for the out-of-memory killer (oom_score_adj 500)
+  so that a kernel that fills the cgroup's memory goes before the server.
 
 Where the kernel is not an ipykernel, bubblewrap is missing, or the kernel's folder is not two
 levels below a folder that holds nothing but submissions, the kernel manager starts the kernel
-the ordinary sandboxed way instead, so grading never depends on forking.
+the ordinary sandboxed way instead (the same protections), so grading never depends on forking.
 """
 from __future__ import annotations
 
@@ -44,7 +58,20 @@ from pathlib import Path
 
 from traitlets import Bool, List, Unicode
 
-from .sandbox import SandboxedExecute, SandboxedKernelManager, _inside
+from .sandbox import (
+    Cgroup,
+    SandboxedExecute,
+    SandboxedKernelManager,
+    SandboxUid,
+    _inside,
+    cgroups_wanted,
+    join_cgroup,
+    kernel_env,
+    namespace_args,
+    parents_args,
+    python_view,
+    view_args,
+)
 
 #: What the fork server imports before it forks: what every notebook of the course imports.
 PRELOAD = [
@@ -54,9 +81,6 @@ PRELOAD = [
     "keras_course.expect", "keras_course.fixtures", "keras_course.describe",
 ]
 
-#: The user and group id inside the server's sandbox (mapped to the grader's own ids). Not 0:
-#: a nested user namespace may map a non-root id of its parent without any capability.
-SANDBOX_ID = 1000
 
 _CLONE_NEWNS, _CLONE_NEWUTS, _CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
@@ -114,25 +138,45 @@ def _map_ids(uid: int, gid: int) -> None:
 
 def _box(req: dict) -> None:
     """Namespaces and mounts of one kernel (runs in the fresh fork, single-threaded)."""
+    from .boxinit import copy_regular_files
+
     uid, gid = os.getuid(), os.getgid()
     _unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWIPC | _CLONE_NEWNET
              | _CLONE_NEWUTS)
     _map_ids(uid, gid)
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
-    own = [req["cwd"], req["kernel_dir"]]
+    cwd, own = req["cwd"], req["kernel_dir"]
     keep = [p for p in req.get("keep", []) if os.path.isdir(p)]
-    fds = [os.open(path, os.O_PATH | os.O_DIRECTORY) for path in own + keep]
-    # a fresh /tmp (the connection folders of every kernel live below the server's /tmp), then
-    # the folder of all submissions replaced by an empty one
-    _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=1777,size=512m")
+    # the submission's real folder (read-only in the server's view), opened before it is hidden
+    seed = os.open(cwd, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    fds = [os.open(path, os.O_PATH | os.O_DIRECTORY) for path in [own, *keep]]
+    sizes = req.get("sizes", {})
+    # a fresh /tmp (the connection folders of every kernel live below the server's /tmp) and
+    # /dev/shm, both size-capped
+    _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV,
+           f"mode=1777,size={int(sizes.get('tmp', 512 << 20))}")
     if os.path.isdir("/dev/shm"):
-        _mount("tmpfs", "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=1777,size=256m")
-    for hidden in req["hide"]:
-        if os.path.isdir(hidden):
-            _mount("tmpfs", hidden, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=1m")
-    # then this kernel's own folders (writable), and the environment if it was under /tmp
+        _mount("tmpfs", "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV,
+               f"mode=1777,size={int(sizes.get('shm', 64 << 20))}")
+    # the kernel's folder: the folder of all submissions replaced by a fresh size-capped tmpfs
+    # holding only copies of this submission's regular files (nothing the kernel makes there
+    # ever reaches the grader); every other kernel's connection folder hidden
+    _mount("tmpfs", req["submissions"], "tmpfs", _MS_NOSUID | _MS_NODEV,
+           f"mode=0755,size={int(sizes.get('folder', 256 << 20))}")
+    os.makedirs(cwd, exist_ok=True)
+    copy_regular_files(seed, cwd, int(sizes.get("folder", 256 << 20)))
+    os.close(seed)
+    # links to the Python environment that lived in what was just covered (a `.venv` below
+    # /tmp that links elsewhere)
+    for target, link in req.get("links", []):
+        if any(link == top or link.startswith(top + "/") for top in ("/tmp", req["submissions"])):
+            os.makedirs(os.path.dirname(link), exist_ok=True)
+            if not os.path.lexists(link):
+                os.symlink(target, link)
+    _mount("tmpfs", req["kernels"], "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=1m")
+    # then this kernel's connection folder, and the environment if it was under /tmp
     # (bind mounts keep their source's read-only flag)
-    for path, fd in zip(own + keep, fds):
+    for path, fd in zip([own, *keep], fds):
         os.makedirs(path, exist_ok=True)
         _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
         os.close(fd)
@@ -151,6 +195,10 @@ def _run_kernel(req: dict) -> None:
 
     _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     _prctl(_PR_SET_DUMPABLE, 1)  # its own /proc files must stay its own to map its ids
+    try:  # when memory runs out in the server's cgroup, the kernel goes before the server
+        _write("/proc/self/oom_score_adj", "500")
+    except OSError:
+        pass
     try:  # a /proc that shows only this kernel's processes, where the kernel allows it (it
         # refuses while the server's /proc has covered parts; the server is undumpable then)
         _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | 8)  # 8: MS_NOEXEC
@@ -172,9 +220,7 @@ def _run_kernel(req: dict) -> None:
     os.close(null)
     os.chdir(req["cwd"])
     os.environ.clear()
-    os.environ.update(req["env"])
-    os.environ.pop("JPY_PARENT_PID", None)
-    os.environ.update({"HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "PYTHONSAFEPATH": "1"})
+    os.environ.update(kernel_env(req["env"], req.get("env_allow", ())))
     argv = req["argv"]
     sys.argv = ["ipykernel_launcher", *argv[argv.index("ipykernel_launcher") + 1:]]
     # as in the sandboxed kernel, the submission's folder is not on sys.path: a planted
@@ -354,44 +400,46 @@ class ForkServerError(RuntimeError):
 class ForkServer:
     """A fork server in bubblewrap, started by this process for kernels below `writable_root`."""
 
-    def __init__(self, writable_root: Path, course_root: Path, hidden: list[str], bwrap: str,
+    def __init__(self, manager: SandboxedKernelManager, writable_root: Path, bwrap: str,
                  preload: list[str], kernel_root: Path) -> None:
         self.writable_root = writable_root
         self.kernel_root = kernel_root
         self.lock = threading.Lock()
+        self.uid: SandboxUid | None = None
+        self.cgroup: Cgroup | None = None
+        root = os.geteuid() == 0
+        if root:  # an unprivileged uid of its own, for the server and its kernels
+            self.uid = SandboxUid(manager.uid_range)
+            os.chmod(kernel_root, 0o711)
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        cmd = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-        hidden_folders = [Path("/tmp"), course_root, *(Path(h) for h in hidden)]
-        for folder in hidden_folders[1:]:
-            if folder.is_dir():
-                cmd += ["--tmpfs", str(folder)]
-        # what kernels need from inside a hidden folder: Python, its environment, the helpers
-        import keras_course
-
-        needed = {Path(sys.prefix), Path(sys.base_prefix),
-                  Path(sys.executable).resolve().parent.parent,
-                  Path(keras_course.__file__).resolve().parents[1]}
-        #: read-only folders each fork binds back after hiding /tmp and the submissions
-        self.keep = []
-        for path in sorted(needed):
-            if any(_inside(path, folder) for folder in hidden_folders):
-                cmd += ["--ro-bind", str(path), str(path)]
-            if any(_inside(path, folder) for folder in (Path("/tmp"), writable_root)):
-                self.keep.append(str(path))
-        cmd += ["--bind", str(writable_root), str(writable_root),
-                "--bind", str(kernel_root), str(kernel_root),
-                "--chdir", "/tmp", "--unshare-all", "--unshare-user",
-                "--uid", str(SANDBOX_ID), "--gid", str(SANDBOX_ID), "--cap-drop", "ALL",
-                "--die-with-parent", "--unsetenv", "JPY_PARENT_PID",
-                "--setenv", "PYTHONSAFEPATH", "1",
-                "--", sys.executable, "-m", "keras_course.grading.forkserver",
-                "serve", str(theirs.fileno()), ",".join(preload)]
+        cmd = [bwrap, *view_args(manager.tmp_size, manager.shm_size), *namespace_args(root)]
         env = dict(os.environ)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+        for key, value in kernel_env(env, manager.env_allow).items():
+            cmd += ["--setenv", key, value]
+        #: read-only folders each fork binds back after hiding /tmp and the submissions
+        self.keep = [str(path) for path in python_view()[0]
+                     if any(_inside(path, folder) for folder in (Path("/tmp"), writable_root))]
+        # the submissions read-only (each fork copies its own folder's regular files into a
+        # fresh tmpfs), the connection folders of this worker's kernels read-write
+        cmd += [*parents_args(str(writable_root), str(kernel_root)),
+                "--ro-bind", str(writable_root), str(writable_root),
+                "--bind", str(kernel_root), str(kernel_root), "--chdir", "/tmp", "--"]
+        if self.uid is not None:
+            from .sandbox import become
+
+            cmd += become(self.uid.uid)
+        cmd += [sys.executable, "-m", "keras_course.grading.forkserver",
+                "serve", str(theirs.fileno()), ",".join(preload)]
+        if cgroups_wanted():
+            self.cgroup = Cgroup(f"forkserver-{os.getpid()}-{id(self):x}",
+                                 manager.process_limit, manager.cgroup_memory,
+                                 manager.cgroup_cpus)
+            cmd = join_cgroup(self.cgroup, cmd)
         import subprocess
 
-        self.proc = subprocess.Popen(cmd, pass_fds=[theirs.fileno()], env=env,
+        self.proc = subprocess.Popen(cmd, pass_fds=[theirs.fileno()], env={},
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
         theirs.close()
@@ -430,6 +478,10 @@ class ForkServer:
             self.proc.wait(timeout=5)
         except Exception:  # noqa: BLE001
             self.proc.kill()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        if self.uid is not None:
+            self.uid.release()
 
 
 class ForkedKernelProcess:
@@ -539,22 +591,30 @@ class ForkingKernelManager(SandboxedKernelManager):
         with _SERVERS_LOCK:
             server = _SERVERS.get(key)
             if server is None or not server.alive():
-                server = ForkServer(writable, root, list(self.hidden_paths), bwrap,
-                                    list(self.preload), kernel_root())
+                if server is not None:
+                    server.close()
+                server = ForkServer(self, writable, bwrap, list(self.preload), kernel_root())
                 _SERVERS[key] = server
         return server
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
         cwd = Path(self._fork_cwd or os.getcwd())
         env = {k: str(v) for k, v in (kw.get("env") or os.environ).items()}
+        self._check_view()
         try:
             server = self._server_for(cwd, kernel_cmd)
             if server is not None:
+                if server.uid is not None:  # the kernel runs as the server's uid
+                    os.chown(self._private, server.uid.uid, server.uid.uid)
+                    os.chown(self.connection_file, server.uid.uid, server.uid.uid)
                 answer = await asyncio.get_running_loop().run_in_executor(
                     None, lambda: server.request(
-                        op="spawn", argv=list(kernel_cmd), env=env, cwd=str(cwd),
-                        kernel_dir=self._private, keep=server.keep,
-                        hide=[str(server.writable_root), str(server.kernel_root)],
+                        op="spawn", argv=list(kernel_cmd), env=kernel_env(env, self.env_allow),
+                        env_allow=list(self.env_allow), cwd=str(cwd),
+                        kernel_dir=self._private, keep=server.keep, links=python_view()[1],
+                        submissions=str(server.writable_root), kernels=str(server.kernel_root),
+                        sizes={"folder": self.folder_size, "tmp": self.tmp_size,
+                               "shm": self.shm_size},
                         limits={"memory": self.memory_limit, "fsize": self.file_size_limit,
                                 "nproc": self.process_limit}))
                 if "error" in answer:
@@ -563,7 +623,8 @@ class ForkingKernelManager(SandboxedKernelManager):
             self.log.warning("%s; starting this kernel without forking", exc)
             server = None
         if server is None:
-            await super()._async_launch_kernel(self.sandbox_command(kernel_cmd, str(cwd)), **kw)
+            await super()._async_launch_kernel(
+                self.sandbox_command(kernel_cmd, str(cwd), kw.get("env")), **kw)
             return
         provisioner = self.provisioner
         provisioner.process = ForkedKernelProcess(server, answer["pid"])

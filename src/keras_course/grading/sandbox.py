@@ -1,14 +1,60 @@
-"""The student's kernel in a box: bubblewrap, resource limits, capped output, a time budget.
+"""The student's kernel in a box: bubblewrap, its own user, folder, view and limits.
 
 `SandboxedExecute` is nbgrader's `Execute` with these changes, configured in
-`nbgrader_config.py` in its place:
+`nbgrader_config.py` in its place (`make grade` uses the same box through the fork server,
+`forkserver.py`). A submission controls everything its kernel can touch; each boundary below
+says what the kernel controls and what the grader trusts (DESIGN.md section 3).
 
-- the kernel starts inside bubblewrap (`bwrap`): the whole file system read-only, the course
-  folder replaced by an empty one except the submission's own folder (writable) and the Python
-  environment (read-only), a private /tmp, no network (the kernel talks to nbgrader over
-  Unix sockets in a private folder), and its own process namespace, so every process the
-  kernel started dies with it;
-- `prlimit` caps its address space, file sizes and process count while it runs;
+- **Folder.** The kernel's working folder (`autograded/<student>/<assignment>/`, the same path
+  inside the box) is a fresh size-capped tmpfs (`folder_size`) that `boxinit.py` fills, before
+  any student code runs, with copies of the submission folder's *regular* files only (each
+  opened O_NOFOLLOW|O_NONBLOCK and checked with fstat; links, FIFOs, sockets and devices are
+  skipped; at most `folder_size` bytes). The real folder is bound read-only elsewhere for that
+  copy and never bound writable. *The kernel controls* its copy, which dies with the box.
+  *The grader trusts* nothing in it: nbgrader's later write of the graded notebook, its chmod of
+  every file there (`BaseConverter.set_permissions`) and `generate_feedback`'s copy only ever
+  meet the files nbgrader put there itself; no kernel-made file, link, FIFO, device or hard
+  link exists outside the box. /tmp and /dev/shm are private size-capped tmpfs (`tmp_size`,
+  `shm_size`).
+- **Connection folder.** A private folder per kernel (mkdtemp) holds the connection file and
+  the kernel's ipc sockets; for a root grader it is owned by the kernel's uid. *The kernel
+  controls* what is in it. *The grader* only connects to the sockets it named and removes the
+  folder with `shutil.rmtree`, which on Linux works on file descriptors and never follows a link
+  (safe against symlink races).
+- **Identity.** A root grader starts bubblewrap without a user namespace (so the kernel's uid
+  is a real one), and `setpriv --reuid=U --regid=U --clear-groups` inside the box makes the
+  kernel an unprivileged uid of its own (one per kernel, from `uid_range`, held by a lock file
+  in /run/keras-course-uids; no /etc/passwd entry), with no capability, an empty bounding set
+  and no-new-privileges. An ordinary grader (a JupyterHub instructor) gets bubblewrap's
+  unprivileged user namespace, every capability dropped. *The kernel controls* processes of
+  that uid only. *The grader trusts* that uid with nothing: it owns no file of the grader's.
+- **Environment.** `--clearenv`, then an allowlist (`ENV_ALLOW`: locale, NBGRADER_EXECUTION,
+  TensorFlow's and the thread-count variables, MPLBACKEND; `env_allow` adds more) and PATH (the
+  Python environment's bin, /usr/bin, /bin), HOME=/tmp, PYTHONSAFEPATH=1, MPLCONFIGDIR,
+  PYTHONPATH (the helpers). A database URL, a hub token or any other secret of the grader's
+  never reaches the kernel.
+- **View.** Not the grader's file system: only /usr and the merged-usr links (/bin, /lib*,
+  /sbin), a few files of /etc (the loader's cache, fonts, time zone), the Python environment
+  (`sys.prefix`, `sys.base_prefix`, resolved to their real paths, with the links that lead to
+  them: a `.venv` that links to a shared environment elsewhere works), the course's helper
+  package, its own folder, private /tmp, /dev and /proc (its own pid namespace). Never /root
+  (except a Python environment inside it), /home, the exchange, the course folder, the
+  gradebook or other students. No network (the kernel talks to nbgrader over Unix sockets).
+- **Resources.** A root grader with cgroups v1 mounted gives each kernel a cgroup of its own
+  (`pids.max` = `process_limit`, `memory.limit_in_bytes` and `memory.memsw.limit_in_bytes` =
+  `cgroup_memory`, a CPU quota of `cgroup_cpus` cores), entered by a shell before bubblewrap
+  starts (nothing of the kernel runs outside it) and removed after. Otherwise the kernel's own
+  uid carries RLIMIT_NPROC (enforced for non-root uids only, which is why the uid matters);
+  every process also has RLIMIT_AS and RLIMIT_FSIZE. The tmpfs sizes bound the disk.
+- **Failure.** A missing or broken protection stops grading with the cause and the fix
+  (`SandboxUnavailableError`): bwrap missing (unless `required` is False), setpriv missing, a
+  cgroup that cannot be made although cgroups are mounted, user namespaces forbidden to an
+  ordinary user, a Python environment the kernel's user cannot read. Before the first kernel,
+  `preflight` starts Python with ipykernel in the same box so that an instructor gets that
+  reason instead of a kernel that "died before replying to kernel_info".
+
+While it runs:
+
 - each cell's output is capped while it arrives (and a display may be updated only by the cell
   that made it), and once a notebook has used its time budget the kernel is killed and the
   remaining cells are not run, instead of each waiting for its own timeout;
@@ -21,8 +67,7 @@
 
 bubblewrap is used because it needs no daemon and no root: it works the same on a grading
 machine run by root and on a JupyterHub server where the grader is an ordinary user with user
-namespaces. Where `bwrap` is missing, grading refuses to start unless
-`SandboxedKernelManager.required` is set to False.
+namespaces.
 """
 from __future__ import annotations
 
@@ -47,7 +92,8 @@ TRUNCATED = "... output truncated here: this cell printed more than the grader k
 
 
 class SandboxUnavailableError(RuntimeError):
-    """bubblewrap is not installed, and grading without it was not allowed."""
+    """A protection of the kernel's box is missing or broken: grading stops, with the cause and
+    the fix (it never falls back to a weaker box)."""
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -58,18 +104,315 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
+# --------------------------------------------------------------------------------------------
+# What the kernel gets: environment, view, identity, resources (shared with forkserver.py)
+# --------------------------------------------------------------------------------------------
+
+#: Variables a kernel may take from the grader's environment; everything else is dropped
+#: (`SandboxedKernelManager.env_allow` adds more).
+ENV_ALLOW = (
+    "LANG", "LC_ALL", "LC_CTYPE", "NBGRADER_EXECUTION", "TF_CPP_MIN_LOG_LEVEL",
+    "TF_ENABLE_ONEDNN_OPTS", "MPLBACKEND", "KERAS_BACKEND", "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+)
+
+#: Files and folders of /etc the kernel may read (the loader's cache, fonts, the time zone).
+ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
+       "/etc/fonts", "/etc/mime.types", "/etc/nsswitch.conf", "/etc/host.conf")
+
+#: Where the kernel reads its submission's real folder (read-only) to fill its own folder.
+SEED = "/run/keras-course/submission"
+
+BOXINIT = Path(__file__).with_name("boxinit.py")
+_CGROUP_ROOT = Path("/sys/fs/cgroup")
+_CONTROLLERS = ("pids", "memory", "cpu")
+
+
+def helpers_folder() -> Path:
+    """The course's helper package (`keras_course`), resolved."""
+    import keras_course
+
+    return Path(keras_course.__file__).resolve().parent
+
+
+def kernel_env(env, extra=()) -> dict[str, str]:
+    """The kernel's environment: an allowlist of `env`, nothing else of the grader's."""
+    out = {k: str(env[k]) for k in (*ENV_ALLOW, *extra) if k in env}
+    out.update({
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "PYTHONSAFEPATH": "1",
+        "PYTHONPATH": str(helpers_folder().parent),
+    })
+    return out
+
+
+def _symlinks_to(path: str, bound: list[Path], depth: int = 0) -> list[tuple[str, str]]:
+    """(target, link) pairs the box needs so that `path` leads where it leads outside: the
+    symbolic links along it that are not inside a bound folder (a `.venv` linked elsewhere)."""
+    if depth > 8:
+        return []
+    parts = Path(path).parts
+    for i in range(2, len(parts) + 1):
+        here = Path(*parts[:i])
+        if any(here == b or b in here.parents for b in bound):
+            return []
+        if here.is_symlink():
+            target = os.readlink(here)
+            rest = Path(os.path.normpath(here.parent / target), *parts[i:])
+            return [(target, str(here)), *_symlinks_to(str(rest), bound, depth + 1)]
+    return []
+
+
+def python_view() -> tuple[list[Path], list[tuple[str, str]]]:
+    """Folders of the Python environment and the helpers (real paths, bound read-only) and the
+    links that lead to them from the paths the grader uses (`sys.executable` among them)."""
+    helpers = helpers_folder()
+    wanted = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+              str(Path(sys.executable).parent.parent), str(helpers)]
+    real: list[Path] = []
+    for path in wanted:
+        resolved = Path(path).resolve()
+        if not any(resolved == r or r in resolved.parents for r in real):
+            real = [r for r in real if resolved not in r.parents] + [resolved]
+    real.sort()
+    links: list[tuple[str, str]] = []
+    for path in (*wanted, sys.executable):
+        for pair in _symlinks_to(os.path.abspath(path), real):
+            if pair not in links:
+                links.append(pair)
+    return real, links
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why another user cannot read `path` and its files, or None. (The folders along the
+    path do not matter: the box makes its own, mode 0755, such as /root for a pyenv.)"""
+    for item in (path, *(path.glob("*")), *(path.glob("bin/*"))):
+        try:
+            mode = item.stat().st_mode
+        except OSError:
+            continue
+        need = 0o005 if item.is_dir() else 0o004
+        if mode & need != need:
+            return f"{item} is mode {oct(mode & 0o777)[2:]} (other users may not read it)"
+    return None
+
+
+def parents_args(*paths: str) -> list[str]:
+    """Folders leading to `paths`, made 0755 in the box (bubblewrap's follow the umask)."""
+    args: list[str] = []
+    for path in paths:
+        for folder in reversed(Path(path).parents):
+            if str(folder) not in ("/", "/tmp", "/usr") and not str(folder).startswith("/usr/"):
+                args += ["--perms", "0755", "--dir", str(folder)]
+    return args
+
+
+def view_args(tmp_size: int, shm_size: int) -> list[str]:
+    """bubblewrap arguments of the kernel's view: the system's programs and libraries, a few
+    files of /etc, the Python environment and the helpers read-only; a private, size-capped
+    /tmp and /dev/shm, its own /dev and /proc. No /root, /home, exchange or course folder."""
+    args: list[str] = []
+    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    args += ["--perms", "0755", "--dir", "/etc"]
+    for path in ETC:
+        args += ["--ro-bind-try", path, path]
+    args += ["--dev", "/dev", "--proc", "/proc",
+             "--perms", "1777", "--size", str(tmp_size), "--tmpfs", "/tmp",
+             "--perms", "1777", "--size", str(shm_size), "--tmpfs", "/dev/shm"]
+    real, links = python_view()
+    for path in real:
+        args += [*parents_args(str(path)), "--ro-bind", str(path), str(path)]
+    for target, link in links:
+        args += [*parents_args(link), "--symlink", target, link]
+    return args
+
+
+def _write(path: Path, value) -> None:
+    with open(path, "w") as f:
+        f.write(f"{value}\n")
+
+
+def cgroups_wanted() -> bool:
+    """Whether this grader must use cgroups: it is root and the v1 controllers are mounted."""
+    return os.geteuid() == 0 and all((_CGROUP_ROOT / c / "cgroup.procs").is_file()
+                                     for c in _CONTROLLERS)
+
+
+class Cgroup:
+    """A v1 cgroup in the `pids`, `memory` and `cpu` controllers with the kernel's limits."""
+
+    def __init__(self, name: str, pids: int, memory: int, cpus: float) -> None:
+        # directly below each controller's root: a common parent would share one task's
+        # weight of CPU among every kernel on the machine
+        self.dirs = [_CGROUP_ROOT / c / f"keras-course-{name}" for c in _CONTROLLERS]
+        try:
+            for folder in self.dirs:
+                folder.mkdir(parents=True, exist_ok=True)
+            pids_dir, memory_dir, cpu_dir = self.dirs
+            _write(pids_dir / "pids.max", pids)
+            _write(memory_dir / "memory.limit_in_bytes", memory)
+            if (memory_dir / "memory.memsw.limit_in_bytes").exists():
+                _write(memory_dir / "memory.memsw.limit_in_bytes", memory)
+            _write(cpu_dir / "cpu.cfs_period_us", 100_000)
+            _write(cpu_dir / "cpu.cfs_quota_us", max(1000, int(cpus * 100_000)))
+            # under contention a group weighs as much as one task at the root: give it the
+            # weight of the threads it may run (a kernel training on `cpus` cores, and more)
+            _write(cpu_dir / "cpu.shares", max(1024, int(cpus * 4096)))
+        except OSError as exc:
+            self.remove()
+            raise SandboxUnavailableError(
+                f"could not create the kernel's cgroup ({exc}); the grader runs as root and "
+                f"cgroups v1 are mounted under {_CGROUP_ROOT}, so processes, memory and CPU of "
+                "the kernel must be capped there. Mount the `pids`, `memory` and `cpu` "
+                "controllers read-write, or grade as an ordinary user (limits per process "
+                "then).") from exc
+
+    @property
+    def procs(self) -> list[str]:
+        return [str(folder / "cgroup.procs") for folder in self.dirs]
+
+    def remove(self) -> None:
+        """Kill what is left in it and remove it."""
+        for folder in self.dirs:
+            for _attempt in range(50):
+                if not folder.exists():
+                    break
+                try:
+                    for pid in (folder / "cgroup.procs").read_text().split():
+                        try:
+                            os.kill(int(pid), 9)
+                        except ProcessLookupError:
+                            pass
+                    folder.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+
+
+def join_cgroup(cgroup: Cgroup | None, cmd: list[str]) -> list[str]:
+    """`cmd` started by a shell that first puts itself in `cgroup` (so nothing of the kernel
+    ever runs outside it)."""
+    if cgroup is None:
+        return cmd
+    script = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 111; shift; done; shift; ' \
+             'exec "$@"'
+    return ["/bin/sh", "-c", script, "sh", *cgroup.procs, "--", *cmd]
+
+
+class SandboxUid:
+    """An unprivileged uid of its own from `first-last`, held (by a lock) until released."""
+
+    lock_dir = Path("/run/keras-course-uids")
+
+    def __init__(self, uid_range: str) -> None:
+        import fcntl
+
+        first, _, last = uid_range.partition("-")
+        first, last = int(first), int(last or first)
+        self.lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        start = (os.getpid() * 7919 + time.monotonic_ns()) % (last - first + 1)
+        for i in range(last - first + 1):
+            uid = first + (start + i) % (last - first + 1)
+            fd = os.open(self.lock_dir / str(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self.uid, self._fd = uid, fd
+            return
+        raise SandboxUnavailableError(
+            f"every uid in c.SandboxedKernelManager.uid_range ({uid_range}) is in use by "
+            "another kernel: widen the range")
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def become(uid: int) -> list[str]:
+    """The command prefix (inside bubblewrap, run as root) that becomes `uid`, no capability."""
+    setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
+    return [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+            "--bounding-set=-all", "--inh-caps=-all", "--"]
+
+
+def namespace_args(root: bool) -> list[str]:
+    """Namespaces and capabilities. A root grader: no user namespace (the kernel's uid must be
+    a real unprivileged one), only the capabilities `setpriv` needs to become it, which it then
+    drops. An ordinary grader: bubblewrap's unprivileged user namespace."""
+    common = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+              "--unshare-cgroup-try", "--die-with-parent", "--clearenv", "--cap-drop", "ALL"]
+    if root:
+        return common + ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                         "--cap-add", "CAP_SETPCAP"]
+    return ["--unshare-user"] + common
+
+
+_CHECKED: dict[tuple, str] = {}
+
+
+def explain_failure(stderr: str, bwrap: str) -> str:
+    """What an instructor can do about a box that would not start, from its error output."""
+    last = " ".join(stderr.strip().splitlines()[-3:])[-600:]
+    if "setpriv" in stderr and ("No such file" in stderr or "not found" in stderr):
+        return ("`setpriv` is missing: the kernel cannot become its own unprivileged user. "
+                "Install util-linux (Debian/Ubuntu: apt-get install util-linux).")
+    if any(s in stderr for s in ("No permissions to creat", "Creating new namespace failed",
+                                 "setting up uid map", "unprivileged_userns",
+                                 "Operation not permitted")):
+        return ("bubblewrap could not create the kernel's namespaces: this system forbids "
+                "user namespaces to ordinary users. Allow them (sysctl "
+                "kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 also sysctl "
+                "kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile for "
+                f"{bwrap}), or grade as root. ({last})")
+    for path in python_view()[0]:
+        why = _unreadable(path) if os.geteuid() == 0 else None
+        if why:
+            return (f"the kernel's user cannot read the Python environment {path}: {why}. "
+                    "Make it readable by other users (chmod -R o+rX on it) or grade with an "
+                    "environment that is. "
+                    f"({last})")
+    return ("the kernel's sandbox could not start Python with ipykernel and the course's "
+            f"helpers: {last or 'no error output'}. Check that the Python environment "
+            f"{sys.prefix} works and is readable by other users.")
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager that starts the kernel inside bubblewrap with resource limits."""
 
-    course_root = Unicode("", help="folder hidden from the kernel (default: the course root)"
+    course_root = Unicode("", help="the course folder (never visible to the kernel)"
                           ).tag(config=True)
-    hidden_paths = List(Unicode(), help="more folders the kernel must not see (an exchange)"
-                        ).tag(config=True)
-    memory_limit = Integer(8 * 1024**3, help="address-space limit of the kernel, bytes"
+    hidden_paths = List(Unicode(), help="folders the kernel must never see (an exchange); "
+                        "the kernel's view holds only what it needs, so these are checked, "
+                        "not hidden").tag(config=True)
+    memory_limit = Integer(8 * 1024**3, help="address-space limit of each kernel process, bytes"
                            ).tag(config=True)
     file_size_limit = Integer(200 * 1024**2, help="largest file the kernel may write, bytes"
                               ).tag(config=True)
     process_limit = Integer(512, help="processes and threads the kernel may have").tag(config=True)
+    cgroup_memory = Integer(4 * 1024**3, help=(
+        "memory of the kernel and everything it starts, its folders' files included, bytes "
+        "(a cgroup; a root grader only)")).tag(config=True)
+    cgroup_cpus = Float(1.0, help="CPU cores the kernel may use in all (a root grader only)"
+                        ).tag(config=True)
+    folder_size = Integer(256 * 1024**2, help="size of the kernel's folder (tmpfs), bytes"
+                          ).tag(config=True)
+    tmp_size = Integer(512 * 1024**2, help="size of the kernel's /tmp (tmpfs), bytes"
+                       ).tag(config=True)
+    shm_size = Integer(64 * 1024**2, help="size of the kernel's /dev/shm (tmpfs), bytes"
+                       ).tag(config=True)
+    uid_range = Unicode("200000-299999", help=(
+        "unprivileged uids for kernels when the grader is root, one per kernel (no "
+        "/etc/passwd entry needed)")).tag(config=True)
+    env_allow = List(Unicode(), help="more environment variables the kernel may get"
+                     ).tag(config=True)
     required = Bool(True, help="refuse to grade when bwrap is missing").tag(config=True)
     bwrap = Unicode("bwrap", help="the bubblewrap executable").tag(config=True)
 
@@ -79,58 +422,123 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.connection_file = os.path.join(self._private, "kernel.json")
         self.ip = os.path.join(self._private, "ipc")
+        self._uid: SandboxUid | None = None
+        self._cgroup: Cgroup | None = None
 
-    def sandbox_command(self, kernel_cmd: list[str], cwd: str) -> list[str]:
-        """`kernel_cmd` wrapped in bwrap and prlimit, with `cwd` as the only writable folder."""
+    # the pieces both kernel paths share ------------------------------------------------------
+
+    def _bwrap(self) -> str | None:
         bwrap = shutil.which(self.bwrap)
+        if bwrap is None and self.required:
+            raise SandboxUnavailableError(
+                "bubblewrap (bwrap) is not installed, so student code cannot be contained. "
+                "Install it (Debian/Ubuntu: apt-get install bubblewrap) or, on a trusted "
+                "machine only, set c.SandboxedKernelManager.required = False.")
+        return bwrap
+
+    def _root(self) -> bool:
+        return os.geteuid() == 0
+
+    def _check_view(self) -> None:
+        """The kernel's view must not hold the course folder or a hidden folder."""
+        root = Path(self.course_root or os.getcwd()).resolve()
+        for path in python_view()[0]:
+            for secret in [root, *(Path(p).resolve() for p in self.hidden_paths)]:
+                if path == secret or path in secret.parents:
+                    raise SandboxUnavailableError(
+                        f"the Python environment or the course's helpers ({path}) contain "
+                        f"{secret}, which the kernel must not see: install the course's "
+                        "environment in a folder of its own (make creates .venv).")
+        if self._root() and shutil.which("setpriv") is None:
+            raise SandboxUnavailableError(explain_failure("setpriv: not found", self.bwrap))
+
+    def _limits(self) -> list[str]:
+        """boxinit's per-process limits. The process count is per uid: enforced for a
+        kernel's own unprivileged uid, not for root (a cgroup counts it too, where there is
+        one)."""
+        return ["--as", str(self.memory_limit), "--fsize", str(self.file_size_limit),
+                "--nproc", str(self.process_limit)]
+
+    def preflight(self, prefix: list[str]) -> None:
+        """Start Python with ipykernel and the helpers in a box like the kernel's, once per
+        process; a box that cannot start stops grading with the cause and the fix."""
+        key = (tuple(python_view()[0]), self._root(), self.bwrap)
+        if key in _CHECKED:
+            return
+        import subprocess
+
+        probe = [sys.executable, "-c", "import ipykernel.kernelapp, keras_course.grading"]
+        try:
+            proc = subprocess.run([*prefix, *probe], capture_output=True, text=True,
+                                  timeout=300, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SandboxUnavailableError(explain_failure(str(exc), self.bwrap)) from exc
+        if proc.returncode != 0:
+            raise SandboxUnavailableError(explain_failure(proc.stderr, self.bwrap))
+        _CHECKED[key] = "ok"
+
+    def box_prefix(self, uid: int | None, env, cwd: str | None = None) -> list[str]:
+        """bwrap (and setpriv) up to the command, for a kernel in `cwd`, or without a folder."""
+        cmd = [self._bwrap(), *view_args(self.tmp_size, self.shm_size),
+               *namespace_args(uid is not None)]
+        for key, value in kernel_env(env, self.env_allow).items():
+            cmd += ["--setenv", key, value]
+        if cwd is not None:
+            cmd += [*parents_args(SEED, cwd, self._private), "--ro-bind", cwd, SEED,
+                    "--perms", "0777", "--size", str(self.folder_size), "--tmpfs", cwd,
+                    "--bind", self._private, self._private, "--chdir", "/tmp"]
+        else:
+            cmd += ["--chdir", "/tmp"]
+        cmd.append("--")
+        if uid is not None:
+            cmd += become(uid)
+        return cmd
+
+    def sandbox_command(self, kernel_cmd: list[str], cwd: str, env=None) -> list[str]:
+        """`kernel_cmd` in its box: its own folder (a size-capped tmpfs at `cwd` filled with
+        copies of the submission's regular files), its own uid and cgroup when the grader is
+        root, an allowlisted environment, a view of only what it needs."""
+        bwrap = self._bwrap()
         if bwrap is None:
-            if self.required:
-                raise SandboxUnavailableError(
-                    "bubblewrap (bwrap) is not installed, so student code cannot be contained. "
-                    "Install it (Debian/Ubuntu: apt-get install bubblewrap) or, on a trusted "
-                    "machine only, set c.SandboxedKernelManager.required = False.")
             self.log.warning("bwrap missing: grading WITHOUT a sandbox")
             return kernel_cmd
-        root = Path(self.course_root or os.getcwd())
-        cmd = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-               "--tmpfs", "/tmp"]
-        hidden = [Path("/tmp"), root, *(Path(p) for p in self.hidden_paths)]
-        for folder in hidden[1:]:
-            if folder.is_dir():
-                cmd += ["--tmpfs", str(folder)]
-        # what the kernel needs from inside a hidden folder (a course or an environment under
-        # /tmp, a virtualenv inside the course): Python, its environment and the helpers
-        import keras_course
-
-        needed = {Path(sys.prefix), Path(sys.base_prefix),
-                  Path(sys.executable).resolve().parent.parent,
-                  Path(keras_course.__file__).resolve().parents[1]}
-        for path in sorted(needed):
-            if any(_inside(path, folder) for folder in hidden):
-                cmd += ["--ro-bind", str(path), str(path)]
-        cmd += ["--bind", self._private, self._private, "--bind", cwd, cwd, "--chdir", cwd,
-                # no capabilities: a root kernel could otherwise unmount the cover over the
-                # course folder or remount / read-write
-                "--unshare-all", "--die-with-parent", "--cap-drop", "ALL",
-                "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
-                # the submission's folder is not on sys.path: a planted `ipykernel_launcher.py`
-                # or `keras_course/` next to the notebook cannot stand in for the real ones
-                "--setenv", "PYTHONSAFEPATH", "1",
-                # ipykernel's parent poller misreads the parent's pid in a pid namespace;
-                # --die-with-parent does its job
-                "--unsetenv", "JPY_PARENT_PID",
-                "--", "prlimit", f"--as={self.memory_limit}", f"--fsize={self.file_size_limit}",
-                f"--nproc={self.process_limit}", "--", *kernel_cmd]
-        return cmd
+        self._check_view()
+        env = os.environ if env is None else env
+        uid = None
+        if self._root():
+            self._uid = self._uid or SandboxUid(self.uid_range)
+            uid = self._uid.uid
+        self.preflight(self.box_prefix(uid, env))
+        if self._cgroup is None and cgroups_wanted():
+            self._cgroup = Cgroup(f"kernel-{os.getpid()}-{os.path.basename(self._private)}",
+                                  self.process_limit, self.cgroup_memory, self.cgroup_cpus)
+        if uid is not None:
+            os.chown(self._private, uid, uid)
+            if os.path.exists(self.connection_file):
+                os.chown(self.connection_file, uid, uid)
+        boxinit = [sys.executable, "-I", "-S", str(BOXINIT), "--seed", SEED, "--cwd", cwd,
+                   "--size", str(self.folder_size), *self._limits(), "--", *kernel_cmd]
+        return join_cgroup(self._cgroup, [*self.box_prefix(uid, env, cwd), *boxinit])
 
     async def _async_pre_start_kernel(self, **kw):
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
         cwd = str(Path(kw.get("cwd") or os.getcwd()).resolve())
-        return self.sandbox_command(kernel_cmd, cwd), kw
+        return self.sandbox_command(kernel_cmd, cwd, kw.get("env")), kw
+
+    def _release(self) -> None:
+        if self._cgroup is not None:
+            self._cgroup.remove()
+            self._cgroup = None
+        if self._uid is not None:
+            self._uid.release()
+            self._uid = None
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
+            self._release()
+            # the kernel could write here: rmtree removes links and never follows them
+            # (Python's rmtree works on file descriptors, safe against symlink races)
             shutil.rmtree(self._private, ignore_errors=True)
 
 
