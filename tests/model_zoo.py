@@ -623,6 +623,17 @@ def siam_shared_dense() -> Any:
     return _siamese(k, k.layers.Dense(32, activation="relu"))
 
 
+@entry("build_siamese", rebuilt_fails=("shared", "depends"),
+       note="the shared encoder reads `keras.ops.multiply(right, 0.0)`: right counts for nothing")
+def siam_right_times_zero() -> Any:
+    k = keras_module()
+    encoder = k.layers.Dense(32, activation="relu")
+    left = k.Input(shape=(SIAMESE_DIM,), name="left")
+    right = k.Input(shape=(SIAMESE_DIM,), name="right")
+    x = k.layers.Concatenate()([encoder(left), encoder(k.ops.multiply(right, 0.0))])
+    return k.Model([left, right], k.layers.Dense(1, activation="sigmoid", name="same")(x))
+
+
 @entry("build_siamese", note="a nested Sequential (with Input) as the shared encoder")
 def siam_nested_sequential() -> Any:
     k = keras_module()

@@ -388,6 +388,12 @@ def check_shared(description: Description, inputs: Iterable[str], units: int | N
         if not any(s.get("activation") == expected for s in serving):
             return _fail("shared", messages.shared_wrong_activation(
                 serving[0]["layer"], wanted, serving[0].get("activation"), expected))
+    moves = _behaviour(description, "moves")
+    if moves is not None:  # the grader's rebuilt model: what each input brings must count
+        moving = {name for names in moves.values() for name in names or []}
+        for name in wanted:
+            if name not in moving:
+                return _fail("shared", messages.shared_input_ignored(serving[0]["layer"], name))
     return _pass("shared")
 
 

@@ -160,6 +160,12 @@ def ignores_input(output: str, input_name: str) -> str:
             "zero, or dropped by a merge). Make every branch count in what you merge.")
 
 
+def shared_input_ignored(layer: str, input_name: str) -> str:
+    return (f"The shared layer `{layer}` is called on input `{input_name}`, but nothing the "
+            f"model outputs changes when `{input_name}` changes. Call the encoder on "
+            f"`{input_name}` itself, not on a value that throws it away.")
+
+
 def skip_not_carrying(merge: str) -> str:
     return (f"The merge `{merge}` looks like a skip connection, but with the block it goes "
             "around switched off nothing of `h` reaches the output. Add `h` itself to the "
