@@ -21,11 +21,14 @@ c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 120
 
-# Student code runs in a sandboxed kernel (keras_course/grading/sandbox.py): bubblewrap hides the
-# course folder (gradebook, source/, other students) except the submission's own folder, there is
-# no network, every process dies with the kernel, and memory, file sizes, output and the
-# notebook's total time are capped while it runs.
+# Student code runs in a sandboxed kernel (keras_course/grading/sandbox.py): bubblewrap shows it
+# only the Python environment, the helpers and a throwaway copy of its own folder (never the
+# course folder, gradebook, source/, other students, the exchange or a home), with an allowlisted
+# environment, no network, its own unprivileged uid when the grader is root, and every process
+# dying with the kernel. Processes, memory (a cgroup for a root grader), file sizes, disk (tmpfs
+# sizes), CPU, output and the notebook's total time are capped while it runs.
 c.SandboxedKernelManager.memory_limit = 8 * 1024**3
+c.SandboxedKernelManager.cgroup_memory = 4 * 1024**3
 c.SandboxedExecute.notebook_budget = 900
 
 # Damaged notebooks fail only themselves, and lose only what is damaged

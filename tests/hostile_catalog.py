@@ -59,6 +59,7 @@ FAST_CONFIG = [
     "c.Execute.timeout = 30",
     "c.SandboxedExecute.notebook_budget = 150",
     "c.SandboxedKernelManager.memory_limit = 4 * 1024**3",
+    "c.SandboxedKernelManager.cgroup_memory = 3 * 1024**3",
 ]
 
 #: A plain nbgrader configuration: stock preprocessors, no sandbox, no out-of-kernel verdicts.
@@ -423,6 +424,9 @@ def nbgrader_env() -> dict[str, str]:
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     env.pop("KERAS_COURSE_DB_URL", None)
+    # secrets of the grader's that no kernel may see (`sees_grader_secrets`)
+    env["JUPYTERHUB_API_TOKEN"] = "s3cr3t-hub-token"
+    env["KERAS_COURSE_TEST_SECRET"] = "s3cr3t-test-value"
     return env
 
 
@@ -653,9 +657,69 @@ def judge(case: Case, result: BatchResult, snippets: list[str]) -> dict:
         graded = result.root / "autograded" / case.student / ASSIGNMENT / NOTEBOOK
         if graded.exists() and "hog: held 3072 MB" in graded.read_text(errors="replace"):
             side.append("held 3 GB more (no memory cap)")
+    if "escapes" in case.probes:
+        side += escapes(result.root, case.student)
+    if "planted" in case.probes:
+        side += planted(result.root, case.student)
     expected = expected_total(case, points)
     honest_lost = max(0.0, expected - earned) if case.outcome == "graded" else 0.0
     return {"earned": earned, "expected": expected, "undeserved": undeserved,
             "honest_lost": honest_lost, "failed": case.student in result.failures,
             "reason": result.failures.get(case.student, ""), "side_effects": side,
             "graded": bool(cells)}
+
+# ---------------------------------------------------------------------------------------------
+# Probes of the kernel's box (identity, environment, view, folder, resources).
+
+def escapes(root: Path, student: str) -> list[str]:
+    """Lines `escaped: ...` an entry printed in its graded notebook's outputs (what got
+    through the box)."""
+    graded = root / "autograded" / student / ASSIGNMENT / NOTEBOOK
+    if not graded.is_file() or graded.is_symlink():
+        return []
+    found = []
+    for cell in nbformat.read(graded, as_version=4).cells:
+        for out in cell.get("outputs", []):
+            text = out.get("text", "") if out.get("output_type") == "stream" else ""
+            found += [line for line in text.splitlines() if line.startswith("escaped:")]
+    return found
+
+
+def planted(root: Path, student: str) -> list[str]:
+    """What in the student's graded and feedback folders is not a regular file the grader
+    wrote: links, FIFOs, devices, hard links, files the kernel planted."""
+    found = []
+    for top in ("autograded", "feedback"):
+        folder = root / top / student / ASSIGNMENT
+        for path in folder.rglob("*") if folder.is_dir() else []:
+            info = path.lstat()
+            if path.is_symlink() or not (path.is_file() or path.is_dir()):
+                found.append(f"{top}: {path.name} is not a regular file")
+            elif path.is_file() and info.st_nlink > 1:
+                found.append(f"{top}: {path.name} has {info.st_nlink} links")
+            elif path.name.startswith(("planted", "endless", "gradebook", "source.",
+                                       "nbgrader_config")):
+                found.append(f"{top}: {path.name} was planted by the kernel")
+    return found
+
+
+class Prober:
+    """Runs `/bin/echo` every half second while a batch grades, timing each round trip: the
+    machine must keep answering while the catalog's resource attacks run."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while self.running:
+            started = time.monotonic()
+            subprocess.run(["/bin/echo", "probe"], capture_output=True, timeout=300)
+            self.seconds.append(time.monotonic() - started)
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        self.running = False
+        self.thread.join(timeout=310)

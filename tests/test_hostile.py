@@ -176,3 +176,36 @@ def test_a_failed_regrade_keeps_no_stale_grade(alone):
     assert alone["grades"]["ok-reference"] == {g: (p, p) for g, p in POINTS.items()}
     stale = {g: s for g, (s, _) in alone["after_regrade"]["ok-reference"].items() if s}
     assert not stale, f"the failed regrade left the old grades: {stale}"
+
+#: The box's own entries (identity, environment, view, folder, resources), for the tricks table.
+BOX_KINDS = {
+    "grader's secrets in the environment": "sees_grader_secrets",
+    "reading outside its folder (/root, /etc/shadow, gradebook, exchange)":
+        "reads_outside_its_folder",
+    "links, FIFOs, hard links in its folder": "plants_links_in_its_folder",
+    "fork bomb": "fork_bomb",
+    "memory spread over many processes": "memory_spread",
+    "filling the disk": "fills_the_disk",
+    "spinning threads": "spins_threads",
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def responsiveness():
+    """A probe that keeps timing a trivial process while this module grades its batches."""
+    prober = hc.Prober()
+    yield prober
+    prober.stop()
+
+
+def test_the_box_entries_are_in_the_catalog():
+    names = {case.name for case in CATALOG}
+    assert set(BOX_KINDS.values()) <= names
+
+
+def test_the_machine_keeps_answering_while_the_batch_runs(batch, responsiveness):
+    seconds = sorted(responsiveness.seconds)
+    assert seconds, "the probe never answered"
+    print(f"\nprobe: {len(seconds)} echo round trips, median {seconds[len(seconds) // 2]:.3f} s, "
+          f"slowest {seconds[-1]:.3f} s")
+    assert seconds[-1] < 60, seconds[-5:]
