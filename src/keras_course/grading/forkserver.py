@@ -173,6 +173,8 @@ def _box(req: dict) -> None:
             os.makedirs(os.path.dirname(link), exist_ok=True)
             if not os.path.lexists(link):
                 os.symlink(target, link)
+    # (the folder of every kernel's connection folder may have been below the old /tmp)
+    os.makedirs(req["kernels"], exist_ok=True)
     _mount("tmpfs", req["kernels"], "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=1m")
     # then this kernel's connection folder, and the environment if it was under /tmp
     # (bind mounts keep their source's read-only flag)
