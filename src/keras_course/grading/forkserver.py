@@ -161,6 +161,7 @@ def _box(req: dict) -> None:
     # the kernel's folder: the folder of all submissions replaced by a fresh size-capped tmpfs
     # holding only copies of this submission's regular files (nothing the kernel makes there
     # ever reaches the grader); every other kernel's connection folder hidden
+    os.makedirs(req["submissions"], exist_ok=True)  # (it may have been below the old /tmp)
     _mount("tmpfs", req["submissions"], "tmpfs", _MS_NOSUID | _MS_NODEV,
            f"mode=0755,size={int(sizes.get('folder', 256 << 20))}")
     os.makedirs(cwd, exist_ok=True)
