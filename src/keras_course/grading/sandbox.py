@@ -247,6 +247,7 @@ class Cgroup:
     """A v1 cgroup in the `pids`, `memory` and `cpu` controllers with the kernel's limits."""
 
     def __init__(self, name: str, pids: int, memory: int, cpus: float) -> None:
+        self.sweep()
         # directly below each controller's root: a common parent would share one task's
         # weight of CPU among every kernel on the machine
         self.dirs = [_CGROUP_ROOT / c / f"keras-course-{name}" for c in _CONTROLLERS]
@@ -271,6 +272,19 @@ class Cgroup:
                 "the kernel must be capped there. Mount the `pids`, `memory` and `cpu` "
                 "controllers read-write, or grade as an ordinary user (limits per process "
                 "then).") from exc
+
+    @staticmethod
+    def sweep() -> None:
+        """Remove empty cgroups left by graders that were killed (their pid is gone)."""
+        for controller in _CONTROLLERS:
+            for folder in (_CGROUP_ROOT / controller).glob("keras-course-*-*-*"):
+                owner = folder.name.split("-")[3]
+                try:
+                    if owner.isdigit() and not Path(f"/proc/{owner}").exists() \
+                            and not (folder / "cgroup.procs").read_text().strip():
+                        folder.rmdir()
+                except OSError:
+                    pass
 
     @property
     def procs(self) -> list[str]:
