@@ -180,6 +180,59 @@ def seq_add() -> Any:
     return model
 
 
+@entry("build_sequential", note="a zero initialiser on a trainable layer: it learns")
+def seq_zero_initialiser() -> Any:
+    k = keras_module()
+    return k.Sequential([
+        k.Input(shape=(INPUT_DIM,)),
+        k.layers.Dense(64, activation="relu", kernel_initializer="zeros"),
+        k.layers.Dense(32, activation="relu"),
+        k.layers.Dense(NUM_CLASSES, activation="softmax")])
+
+
+@entry("build_sequential", note="a frozen first layer with its usual random start")
+def seq_frozen_random_layer() -> Any:
+    k = keras_module()
+    return k.Sequential([
+        k.Input(shape=(INPUT_DIM,)), k.layers.Dense(64, activation="relu", trainable=False),
+        k.layers.Dense(32, activation="relu"),
+        k.layers.Dense(NUM_CLASSES, activation="softmax")])
+
+
+@entry("build_sequential", fails=("chain",),
+       note="Dropout(1.0) between the layers: nothing gets through in training")
+def seq_dropout_rate_one() -> Any:
+    k = keras_module()
+    return k.Sequential([
+        k.Input(shape=(INPUT_DIM,)), k.layers.Dense(64, activation="relu"),
+        k.layers.Dropout(1.0), k.layers.Dense(32, activation="relu"),
+        k.layers.Dense(NUM_CLASSES, activation="softmax")])
+
+
+@entry("build_sequential", rebuilt_fails=("chain",),
+       note="the first layer frozen at zero: the output ignores the input")
+def seq_frozen_zero_layer() -> Any:
+    k = keras_module()
+    return k.Sequential([
+        k.Input(shape=(INPUT_DIM,)),
+        k.layers.Dense(64, activation="relu", kernel_initializer="zeros",
+                       bias_initializer="zeros", trainable=False),
+        k.layers.Dense(32, activation="relu"),
+        k.layers.Dense(NUM_CLASSES, activation="softmax")])
+
+
+@entry("build_sequential", rebuilt_fails=("chain",),
+       note="MaxNorm(0) constraints: the first training step zeroes the layer")
+def seq_zero_norm_constraint() -> Any:
+    k = keras_module()
+    zero = k.constraints.MaxNorm(0.0)
+    return k.Sequential([
+        k.Input(shape=(INPUT_DIM,)),
+        k.layers.Dense(64, activation="relu", kernel_constraint=zero, bias_constraint=zero),
+        k.layers.Dense(32, activation="relu"),
+        k.layers.Dense(NUM_CLASSES, activation="softmax")])
+
+
 @entry("build_sequential", note="Dense(n) followed by Activation(name)")
 def seq_activation_layers() -> Any:
     k = keras_module()

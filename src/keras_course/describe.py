@@ -548,9 +548,13 @@ class _GraphBuilder:
         units = config.get("units") if isinstance(config.get("units"), int) else None
         shape = _infer_shape("Activation" if kind_class == "Activation" else class_name,
                              config, in_shapes)
+        rate = config.get("rate")
+        # a dropout that drops everything (rate 1) is not see-through: it stays in the chain
+        drops_all = ({"drops_all": True} if class_name in TRANSPARENT and isinstance(
+            rate, (int, float)) and not isinstance(rate, bool) and rate >= 1 else {})
         self.add_node(node, kind="op", layer=obj, name=name, class_name=kind_class,
                       units=units, activation=activation,
-                      shape=shape, absorbed=[])
+                      shape=shape, absorbed=[], **drops_all)
         for operand, _ in operands:
             self.graph.add_edge(operand, node)
         weights = class_name not in NO_WEIGHTS and not str(layer.get("module")).startswith(
@@ -568,8 +572,9 @@ def _normalise_graph(graph: nx.DiGraph, protected: set[str]) -> dict[str, str]:
     moved: dict[str, str] = {}
     for node in list(graph.nodes):
         attrs = graph.nodes[node]
-        transparent = attrs.get("class_name") in TRANSPARENT or (
-            attrs.get("class_name") == "Activation" and attrs.get("activation") == "linear")
+        transparent = (attrs.get("class_name") in TRANSPARENT and not attrs.get("drops_all")
+                       ) or (attrs.get("class_name") == "Activation"
+                             and attrs.get("activation") == "linear")
         preds = list(graph.predecessors(node))
         if attrs.get("kind") != "op" or not transparent or len(preds) != 1:
             continue

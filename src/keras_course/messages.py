@@ -160,6 +160,13 @@ def ignores_input(output: str, input_name: str) -> str:
             "zero, or dropped by a merge). Make every branch count in what you merge.")
 
 
+def chain_dead(output: str) -> str:
+    return (f"The layers have the right kinds and sizes, but output `{output}` does not change "
+            "when the input changes: some layer on the way can never pass anything on (a "
+            "frozen layer that starts at zero, a dropout rate of 1, a constraint that keeps its "
+            "weights at zero). Let every layer of the stack learn.")
+
+
 def shared_input_ignored(layer: str, input_name: str) -> str:
     return (f"The shared layer `{layer}` is called on input `{input_name}`, but nothing the "
             f"model outputs changes when `{input_name}` changes. Call the encoder on "

@@ -67,6 +67,10 @@ class Replay:
     used: list[str] = field(default_factory=list)
     filename: str = ""
     hidden_lines: frozenset[int] = frozenset()
+    #: True for test cells after the first one whose hidden calls reached the kernel: code
+    #: that saw those calls could echo them in what it raises, so no message of the cell
+    #: repeats an exception's class or text.
+    quiet: bool = False
 
     def in_hidden_test(self) -> bool:
         """True when the innermost frame of the replayed cell is on a hidden test's line."""
@@ -106,9 +110,11 @@ _REPLAY: contextvars.ContextVar[Replay | None] = contextvars.ContextVar("replay"
 
 @contextlib.contextmanager
 def replaying(records: list[dict], filename: str = "",
-              hidden_lines: frozenset[int] = frozenset()) -> Iterator[Replay]:
+              hidden_lines: frozenset[int] = frozenset(), quiet: bool = False
+              ) -> Iterator[Replay]:
     """Within this block, `call` and `submitted` return recorded results instead of computing."""
-    replay = Replay(list(records), filename=filename, hidden_lines=frozenset(hidden_lines))
+    replay = Replay(list(records), filename=filename, hidden_lines=frozenset(hidden_lines),
+                    quiet=quiet)
     token = _REPLAY.set(replay)
     try:
         yield replay
@@ -183,13 +189,16 @@ def call_label(name: str, args: tuple | list, kwargs: dict, hidden: bool = False
     return f"`{name}({', '.join(parts)})`"
 
 
-def _failure_message(label: str, error: str, hidden: bool = False) -> str:
+def _failure_message(label: str, error: str, hidden: bool = False, quiet: bool = False) -> str:
     if error.startswith("NotImplementedError"):
         return (f"{label} is not written yet: replace `raise NotImplementedError()` in its "
                 "solution cell with your code.")
     if hidden:  # the student's code chose the exception's class and text: repeat neither
         return (f"{label} raised an exception. Call it yourself with other sizes than the "
                 "visible tests use, fix the error, and run the tests again.")
+    if quiet:  # the code had seen hidden calls by then: its exception's text is not repeated
+        return (f"{label} raised an exception. Run this test cell in your own notebook to see "
+                "it, fix the error, and run the tests again.")
     return (f"{label} raised `{error}`. Run it in a cell of your own to see the full traceback, "
             "fix the error, and run the tests again.")
 
@@ -249,7 +258,8 @@ def _replay_call(replay: Replay, name: str, args: tuple, kwargs: dict) -> Any:
             "the whole notebook from the top."
         )
     if "error" in record:
-        raise CallFailedError(_failure_message(label, str(record["error"]), hidden=hidden))
+        raise CallFailedError(_failure_message(label, str(record["error"]), hidden=hidden,
+                                               quiet=replay.quiet))
     result = record.get("result")
     if not isinstance(result, dict):
         raise EvidenceError(f"The record of {label} from your kernel is unreadable, so this "
@@ -341,6 +351,17 @@ def _called_name(node: ast.Call) -> str | None:
     func = node.func
     return func.id if isinstance(func, ast.Name) else (
         func.attr if isinstance(func, ast.Attribute) else None)
+
+
+def evidence_calls(source: str) -> int:
+    """How many `call(...)`/`submitted(...)` a test cell's source spells out (a loop may make
+    more at run time); 0 when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return 0
+    return sum(1 for node in ast.walk(tree) if isinstance(node, ast.Call)
+               and _called_name(node) in EVIDENCE_FUNCTIONS)
 
 
 def _records_evidence(statement: ast.stmt) -> bool:

@@ -136,11 +136,16 @@ def refusal_message(kind: str, class_name: str) -> str:
 
 
 def _rerandomise(model: Any, seed: int = 0) -> None:
-    """Draw every weight again: kernels scaled by their fan-in, variances kept positive."""
+    """Draw every trainable weight again (kernels scaled by their fan-in), so that an honest
+    zero initialiser is not taken for a dead branch; then apply each weight's constraint, as
+    training would after its first step. Frozen weights keep what their initialisers gave:
+    they never change in training, so a frozen layer that starts at zero stays dead."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
     for variable in model.weights:
+        if not getattr(variable, "trainable", True):
+            continue
         shape = tuple(int(d) for d in variable.shape)
         path = str(getattr(variable, "path", getattr(variable, "name", "")))
         if "variance" in path:
@@ -151,6 +156,9 @@ def _rerandomise(model: Any, seed: int = 0) -> None:
         else:
             value = rng.normal(0.0, 0.3, size=shape)
         variable.assign(value.astype(str(variable.dtype)) if shape else value)
+        constraint = getattr(variable, "constraint", None)
+        if constraint is not None:
+            variable.assign(constraint(variable))
 
 
 def _samples(model: Any, rng: Any) -> list:

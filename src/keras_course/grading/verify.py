@@ -23,7 +23,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from ..errors import CourseCheckError
-from .evidence import EvidenceError, Placeholder, parse_records, replaying
+from .evidence import EvidenceError, Placeholder, evidence_calls, parse_records, replaying
 
 #: Modules a test cell may not need during replay: the grader's process never imports them.
 KERNEL_MODULES = ("tensorflow", "keras", "tf_keras", "jax", "torch")
@@ -92,17 +92,22 @@ def hidden_lines(source: str) -> frozenset[int]:
     return frozenset(lines)
 
 
-def verify_cell(source: str, outputs: list[dict], grade_id: str = "cell") -> Verdict:
-    """Run a test cell's source against the evidence in its outputs, outside any kernel."""
+def verify_cell(source: str, outputs: list[dict], grade_id: str = "cell",
+                quiet: bool = False) -> Verdict:
+    """Run a test cell's source against the evidence in its outputs, outside any kernel.
+
+    `quiet`: hidden calls of an earlier cell reached the kernel, so every message of this one
+    names the concept only (see `Replay.quiet`)."""
     try:
-        return _verify_cell(source, outputs, grade_id)
+        return _verify_cell(source, outputs, grade_id, quiet)
     except Exception as exc:  # noqa: BLE001 - whatever the evidence held, the verdict is zero
         return Verdict(passed=False, ename="GraderError", message=(
             f"The grader could not check test cell `{grade_id}` ({type(exc).__name__}), so it "
             "earns no points; please tell your instructor."), detail=repr(exc)[:500])
 
 
-def _verify_cell(source: str, outputs: list[dict], grade_id: str) -> Verdict:
+def _verify_cell(source: str, outputs: list[dict], grade_id: str, quiet: bool = False
+                 ) -> Verdict:
     records = parse_records(outputs)
     namespace: dict[str, Any] = {"__name__": "__keras_course_replay__"}
     filename = f"<test cell {grade_id}>"
@@ -114,8 +119,8 @@ def _verify_cell(source: str, outputs: list[dict], grade_id: str) -> Verdict:
             f"The grader could not read test cell `{grade_id}` ({exc.msg}); "
             "please tell your instructor."))
     try:
-        with _without_kernel_modules(), replaying(records, filename,
-                                                  hidden_lines(source)) as replay:
+        with _without_kernel_modules(), replaying(records, filename, hidden_lines(source),
+                                                  quiet=quiet) as replay:
             exec(code, namespace)
     except CourseCheckError as exc:
         return Verdict(passed=False, ename=type(exc).__name__, message=str(exc))
@@ -169,12 +174,17 @@ class VerifyEvidence(NbGraderPreprocessor):
         from .rebuild import recorded_models, service
 
         texts = []
+        self._hidden_seen = False
         for cell in nb.cells:
             if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
                 try:
-                    texts.extend(recorded_models(parse_records(cell.get("outputs", []))))
+                    models = recorded_models(parse_records(cell.get("outputs", [])))
                 except Exception:  # noqa: BLE001 - the cell's own verification reports it
                     continue
+                # no more than the instructor's cell asks for: a flood of records costs the
+                # grader nothing (extra records fail the cell; a loop's later calls rebuild
+                # on demand)
+                texts.extend(models[:evidence_calls(cell.source)])
         if texts:
             started = time.monotonic()
             service().prefetch(texts)
@@ -186,7 +196,10 @@ class VerifyEvidence(NbGraderPreprocessor):
             return cell, resources
         grade_id = str(cell.metadata["nbgrader"].get("grade_id", f"cell {cell_index}"))
         outputs = cell.get("outputs", [])
-        verdict = verify_cell(cell.source, outputs, grade_id)
+        verdict = verify_cell(cell.source, outputs, grade_id,
+                              quiet=getattr(self, "_hidden_seen", False))
+        if hidden_lines(cell.source):  # its hidden calls reached the kernel: later cells quiet
+            self._hidden_seen = True
         if not verdict["passed"]:
             try:
                 stop = kernel_stop_reason(outputs)
