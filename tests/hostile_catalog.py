@@ -575,21 +575,68 @@ class BatchResult:
     returncode: int
 
 
+#: What grading never changes, compared byte for byte before and after a batch.
+PROTECTED = ("source", "release", "nbgrader_config.py")
+
+#: The two ways a class is graded: the course's command (workers with fork servers), and plain
+#: `nbgrader autograde` with the course's configuration (a sandboxed kernel started afresh).
+PATHS = ("make grade", "nbgrader autograde")
+
+
+def _plain_autograde(root: Path, students: list[str], workers: int) -> subprocess.CompletedProcess:
+    """`nbgrader autograde ASSIGNMENT --student S` for each student (`workers` at a time), then
+    feedback, as an instructor without `make` would; the output lists failures as `make grade`
+    does (reasons read from nbgrader's log the same way)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from keras_course.grading.batch import Job, _reason_from_log
+
+    def one(student: str) -> tuple[str, subprocess.CompletedProcess, float]:
+        started = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT,
+                               "--student", student, "--force"], cwd=root, env=nbgrader_env(),
+                              capture_output=True, text=True, timeout=1800)
+        return student, proc, time.monotonic() - started
+
+    with ThreadPoolExecutor(workers) as pool:
+        runs = list(pool.map(one, students))
+    lines, failed = [], []
+    for student, proc, seconds in runs:
+        log = proc.stdout + proc.stderr
+        ok = proc.returncode == 0 and "There was an error processing" not in log
+        lines.append(f"({student}/{ASSIGNMENT}: {'ok' if ok else 'FAILED'}, {seconds:.1f} s)")
+        if not ok:
+            failed.append(f"  {student}/{ASSIGNMENT}: "
+                          f"{_reason_from_log(log, '', Job(ASSIGNMENT, student))}")
+    feedback = subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", ASSIGNMENT,
+                               "--force"], cwd=root, env=nbgrader_env(), capture_output=True,
+                              text=True, timeout=1800)
+    summary = (f"\n{len(failed)} submissions could not be graded (the rest were):\n"
+               + "\n".join(failed) + "\n") if failed else ""
+    return subprocess.CompletedProcess(
+        "nbgrader autograde", 2 if failed else feedback.returncode,
+        "\n".join(lines) + summary, feedback.stdout + feedback.stderr)
+
+
 def grade_batch(root: Path, cases: list[Case], workers: int = 2, settle: float = 0.0,
-                listen: bool = True) -> BatchResult:
-    """Submit `cases` into `root` and grade them in one batch with the course's grade command."""
+                listen: bool = True, path: str = PATHS[0]) -> BatchResult:
+    """Submit `cases` into `root` and grade them in one batch, along one of `PATHS`."""
     for case in cases:
         case.make(root, case.student)
     students = {c.student for c in cases}
-    protected = tree_digest(root, lambda p: p.relative_to(root).parts[0] not in ("source",
-                                                                                 "release"))
+    # what no grading may change: the instructor's notebooks and the course's configuration
+    protected = tree_digest(root, lambda p: p.relative_to(root).parts[0] not in PROTECTED)
     submitted_before = {s: tree_digest(root / "submitted" / s) for s in students}
     listener = Listener() if listen else None
     started = time.monotonic()
     try:
-        proc = subprocess.run([sys.executable, "-m", "keras_course.course", "grade", "--root",
-                               str(root), "--workers", str(workers)], env=nbgrader_env(),
-                              capture_output=True, text=True, timeout=3600)
+        if path == "nbgrader autograde":
+            proc = _plain_autograde(root, sorted(students), workers)
+        else:
+            proc = subprocess.run([sys.executable, "-m", "keras_course.course", "grade",
+                                   "--root", str(root), "--workers", str(workers)],
+                                  env=nbgrader_env(), capture_output=True, text=True,
+                                  timeout=3600)
         seconds = time.monotonic() - started
         leftover = probe_processes()
         if settle:
@@ -603,7 +650,7 @@ def grade_batch(root: Path, cases: list[Case], workers: int = 2, settle: float =
         failures[match.group(1)] = match.group(2)
     times = {m.group(1): float(m.group(3)) for m in re.finditer(
         r"\((\S+)/" + ASSIGNMENT + r": (ok|FAILED), ([\d.]+) s\)", proc.stdout)}
-    after = tree_digest(root, lambda p: p.relative_to(root).parts[0] not in ("source", "release"))
+    after = tree_digest(root, lambda p: p.relative_to(root).parts[0] not in PROTECTED)
     source_changed = sorted(k for k in set(protected) | set(after)
                             if protected.get(k) != after.get(k))
     others: dict[str, list[str]] = {}
@@ -667,6 +714,7 @@ def judge(case: Case, result: BatchResult, snippets: list[str]) -> dict:
             "honest_lost": honest_lost, "failed": case.student in result.failures,
             "reason": result.failures.get(case.student, ""), "side_effects": side,
             "graded": bool(cells)}
+
 
 # ---------------------------------------------------------------------------------------------
 # Probes of the kernel's box (identity, environment, view, folder, resources).

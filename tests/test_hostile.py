@@ -52,11 +52,12 @@ KINDS = {
 }
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory) -> hc.BatchResult:
-    """The catalog and the honest students, graded in one batch."""
+@pytest.fixture(scope="module", params=hc.PATHS, ids=lambda p: p.replace(" ", "-"))
+def batch(request, tmp_path_factory) -> hc.BatchResult:
+    """The catalog and the honest students, graded in one batch along each grading path: the
+    course's `make grade` (fork servers) and plain `nbgrader autograde` (fresh kernels)."""
     root = hc.make_course(tmp_path_factory.mktemp("hostile") / "course")
-    return hc.grade_batch(root, HONEST + CATALOG, settle=3)
+    return hc.grade_batch(root, HONEST + CATALOG, settle=3, path=request.param)
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +177,7 @@ def test_a_failed_regrade_keeps_no_stale_grade(alone):
     assert alone["grades"]["ok-reference"] == {g: (p, p) for g, p in POINTS.items()}
     stale = {g: s for g, (s, _) in alone["after_regrade"]["ok-reference"].items() if s}
     assert not stale, f"the failed regrade left the old grades: {stale}"
+
 
 #: The box's own entries (identity, environment, view, folder, resources), for the tricks table.
 BOX_KINDS = {

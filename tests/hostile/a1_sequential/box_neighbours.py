@@ -22,7 +22,9 @@ if True:  # the trick
     _me = os.getpid()
     _mark = f"keras-course-left-by-{_me}-{os.path.basename(os.getcwd())}"
     # 1. processes outside its own tree: visible, readable, signalable
-    for _pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+    # (its own entry: a forked kernel may see the fork server's /proc, where its pid differs)
+    _own = os.readlink("/proc/self")
+    for _pid in [p for p in os.listdir("/proc") if p.isdigit() and p != _own]:
         try:
             with open(f"/proc/{_pid}/cmdline", "rb") as _f:
                 _cmd = _f.read().replace(b"\0", b" ").decode(errors="replace")
