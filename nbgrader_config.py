@@ -20,6 +20,12 @@ c.CourseDirectory.db_url = os.environ.get(
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 120
+# nbgrader stops the kernel when a cell's output has not all arrived 4 s after the cell
+# finished; a correct cell that floods its output (the kernel then drops messages, the last one
+# included) would lose the rest of the notebook. Wait 10 s, then go on: test cells score only
+# on the evidence that arrived, so nothing is gained by output that never came.
+c.Execute.iopub_timeout = 10
+c.Execute.raise_on_iopub_timeout = False
 
 # Student code runs in a sandboxed kernel (keras_course/grading/sandbox.py): bubblewrap shows it
 # only the Python environment, the helpers and a throwaway copy of its own folder (never the

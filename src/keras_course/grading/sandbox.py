@@ -654,9 +654,13 @@ class SandboxedExecute(Execute):
             cell.outputs.append(_notice("DeadKernelError", text))
             await self._stop_kernel("the kernel died in an earlier cell")
             return cell
-        except CellTimeoutError:
-            text = (f"this cell ran longer than {self._get_timeout(cell)} s and did not stop "
-                    "when interrupted, so the kernel was stopped")
+        except CellTimeoutError as exc:
+            if "IOPub" in str(exc):
+                text = (f"this cell's output was still arriving {self.iopub_timeout} s after "
+                        "the cell finished, so the kernel was stopped")
+            else:
+                text = (f"this cell ran longer than {self._get_timeout(cell)} s and did not stop "
+                        "when interrupted, so the kernel was stopped")
             self.log.warning("cell %s: %s", cell_index, text)
             cell.outputs.append(_notice("CellTimeoutError", text))
             await self._stop_kernel("an earlier cell did not finish and the kernel was stopped")
