@@ -97,8 +97,8 @@ def test_json_route_runs_where_tensorflow_cannot_be_imported(tmp_path: Path, zoo
             d = describe_evidence(ev)
             assert describe_json(ev["json"], ev["compile"]) == d
             verdicts = model_zoo.contract_verdicts(d, entry.contract)
-            out[entry.name] = {{"description": d,
-                               "verdicts": {{k: [v.passed, v.message] for k, v in verdicts.items()}}}}
+            out[entry.name] = {{"description": d, "verdicts": {{
+                k: [v.passed, v.message] for k, v in verdicts.items()}}}}
         try:
             import keras
         except ImportError:
@@ -149,7 +149,8 @@ def test_siamese_description_schema(described: dict) -> None:
     assert "encoder" in d["shared"]
     assert d["params"] == model_zoo.SIAMESE_PARAMS
     # The nested encoder is expanded once per call in the normalised graph.
-    dense_calls = [n for n in d["graph"]["nodes"] if n["class_name"] == "Dense" and n["units"] == 32]
+    dense_calls = [n for n in d["graph"]["nodes"]
+                   if n["class_name"] == "Dense" and n["units"] == 32]
     assert [n["id"].split("/")[0] for n in dense_calls] == ["encoder#0", "encoder#1"]
     assert {n["layer"] for n in dense_calls} == {f"encoder/{dense_calls[0]['name']}"}
 
@@ -173,7 +174,8 @@ def test_equivalent_forms_have_the_same_normalised_chain(described: dict) -> Non
     def chain(name: str) -> list:
         d = described[name]
         g = graph.to_digraph(d)
-        (path,) = graph.paths(g, graph.start_nodes(g, d), next(iter(d["graph"]["outputs"].values())))
+        output = next(iter(d["graph"]["outputs"].values()))
+        (path,) = graph.paths(g, graph.start_nodes(g, d), output)
         return [graph.signature(g.nodes[n]) for n in path]
 
     reference = chain("seq_list")
