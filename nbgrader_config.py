@@ -79,11 +79,11 @@ c.AssignLatePolicy.policy_file = os.path.join(c.CourseDirectory.root, "course.to
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"tensorflow|absl|cuda_|cudart|oneDNN|UserWarning|All log messages before"
 
-# Students' feedback shows each failed check's message but never the hidden test code.
+# Students' feedback shows each failed check's message but never the hidden test code. Every
+# other output is shown, pictures included: the hidden calls reached the kernel only after the
+# notebook's last cell had run (`SandboxedExecute.hidden_last`).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    # cells that ran after hidden tests reached the kernel could print them: not shown
-    "keras_course.grading.feedback.WithholdOutputsAfterHiddenTests",
     "keras_course.grading.feedback.HideHiddenTests",
     # Autograde restores task cells from the gradebook, mark scheme included, so that graders
     # see the rubric in formgrader; students' feedback must not.

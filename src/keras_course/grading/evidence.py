@@ -386,6 +386,83 @@ def _read_names(statement: ast.stmt) -> set[str]:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
 
 
+#: nbgrader's markers around hidden tests (`ClearHiddenTests`' defaults).
+BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+
+
+def hidden_lines(source: str) -> frozenset[int]:
+    """Line numbers (from 1) of a cell's hidden tests, markers included."""
+    lines, inside = set(), False
+    for number, line in enumerate(source.splitlines(), start=1):
+        if BEGIN_HIDDEN in line:
+            inside = True
+        if inside:
+            lines.add(number)
+        if END_HIDDEN in line:
+            inside = False
+    return frozenset(lines)
+
+
+def _evidence_statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements that record evidence and those they need, in their order."""
+    needed: set[str] = set()
+    kept: list[ast.stmt] = []
+    for statement in reversed(body):
+        if _records_evidence(statement) or _bound_names(statement) & needed:
+            kept.append(statement)
+            needed |= _read_names(statement)
+    kept.reverse()
+    return kept
+
+
+def _unparse(statements: list[ast.stmt]) -> str:
+    return ast.unparse(ast.Module(body=statements, type_ignores=[])) + "\n" if statements else ""
+
+
+def kernel_parts(source: str) -> tuple[str, str]:
+    """`kernel_source` in two parts: what the kernel is sent at the test cell's turn, and what
+    it is sent after the notebook's last cell (from the cell's first hidden statement on).
+
+    Sending the hidden calls last means no cell of the notebook runs after they reached the
+    kernel, so nothing a later cell prints or draws can carry their arguments. The later part
+    starts again what it needs of the first (imports, fixtures), but never a statement that
+    records evidence. Either part may be empty; a cell that cannot be parsed is sent whole at
+    its turn.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source, ""
+    hidden = hidden_lines(source)
+    kept = _evidence_statements(tree.body)
+    split = next((i for i, statement in enumerate(kept)
+                  if hidden & set(range(statement.lineno, (statement.end_lineno or 0) + 1))),
+                 len(kept))
+    now, later = kept[:split], kept[split:]
+    if later:
+        needed = set().union(*(_read_names(statement) for statement in later))
+        again: list[ast.stmt] = []
+        for statement in reversed(now):
+            if not _records_evidence(statement) and _bound_names(statement) & needed:
+                again.append(statement)
+                needed |= _read_names(statement)
+        later = again[::-1] + later
+    return _unparse(now), _unparse(later)
+
+
+def visible_calls_after_hidden(source: str) -> bool:
+    """Whether a test cell records evidence outside its hidden tests after they began (those
+    calls are sent with the hidden ones, after the notebook's last cell)."""
+    hidden = hidden_lines(source)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return bool(hidden) and any(
+        _records_evidence(statement) and statement.lineno > min(hidden)
+        and statement.lineno not in hidden for statement in tree.body)
+
+
 def kernel_source(source: str) -> str:
     """What the student's kernel is sent of a test cell under autograde: only what records
     evidence.
@@ -400,13 +477,4 @@ def kernel_source(source: str) -> str:
         tree = ast.parse(source)
     except SyntaxError:
         return source
-    needed: set[str] = set()
-    kept: list[ast.stmt] = []
-    for statement in reversed(tree.body):
-        if _records_evidence(statement) or _bound_names(statement) & needed:
-            kept.append(statement)
-            needed |= _read_names(statement)
-    kept.reverse()
-    if not kept:
-        return "pass\n"
-    return ast.unparse(ast.Module(body=kept, type_ignores=[])) + "\n"
+    return _unparse(_evidence_statements(tree.body)) or "pass\n"

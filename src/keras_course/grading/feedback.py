@@ -20,35 +20,6 @@ class HideHiddenTests(ClearHiddenTests):
     """
 
 
-#: What a student's feedback shows instead of the output of a cell that ran after hidden tests.
-WITHHELD = ("(This cell's output is not shown in feedback: the cell ran after the hidden tests had "
-            "been sent to the kernel. Your own notebook has it.)\n")
-
-
-class WithholdOutputsAfterHiddenTests(NbGraderPreprocessor):
-    """Keep the outputs of cells that ran after the first hidden test out of the feedback.
-
-    During autograde the kernel receives each test cell's calls, hidden ones included, so code
-    in an earlier cell can capture them and print them from a later cell. Test cells are safe
-    (their outputs are the grader's verdicts) and so are cells that ran before any hidden test;
-    every other cell's output from then on is replaced by a one-line note. Runs before
-    `HideHiddenTests`, which removes the markers this looks for.
-    """
-
-    def preprocess(self, nb, resources):
-        after_hidden = False
-        for cell in nb.cells:
-            if cell.cell_type != "code":
-                continue
-            is_test = utils.is_grade(cell) and not utils.is_solution(cell)
-            if is_test:
-                after_hidden = after_hidden or "BEGIN HIDDEN TESTS" in cell.source
-            elif after_hidden and cell.get("outputs"):
-                cell.outputs = [from_dict({"output_type": "stream", "name": "stdout",
-                                           "text": WITHHELD})]
-        return nb, resources
-
-
 # --------------------------------------------------------------------------------------------
 # The summary at the top of each feedback page
 # --------------------------------------------------------------------------------------------
@@ -112,7 +83,7 @@ class FeedbackSummary(NbGraderPreprocessor):
     check's message, and the late penalty with the times in the course's time zone.
 
     Runs after `GetGrades` (which puts each cell's score in its metadata) and after the hidden
-    tests and withheld outputs are gone, so it shows only what the page shows anyway. Every
+    tests are gone, so it shows only what the page shows anyway. Every
     text taken from the notebook is escaped.
     """
 

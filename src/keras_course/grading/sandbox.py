@@ -71,6 +71,7 @@ namespaces.
 """
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import sys
@@ -86,7 +87,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, List, Unicode
 
-from .evidence import kernel_source
+from .evidence import hidden_lines, kernel_parts, kernel_source
 
 TRUNCATED = "... output truncated here: this cell printed more than the grader keeps ...\n"
 
@@ -585,6 +586,22 @@ def _payload_size(value, limit: int, max_depth: int = 64) -> int:
     return size
 
 
+#: What the graded notebook shows instead of the output of a cell that ran after hidden test
+#: calls had reached the kernel (only when the kernel stopped before the hidden calls were sent
+#: and the notebook was run again with them in place: see `SandboxedExecute`).
+WITHHELD = ("(This cell's output is not shown: the cell ran after the hidden tests had been sent "
+            "to the kernel. Your own notebook has it.)\n")
+
+
+#: The notebook metadata key where `SandboxedExecute` says how the hidden calls were sent:
+#: "last" (after the notebook's last cell) or "in place" (in their cells, as stock nbgrader).
+HIDDEN_CALLS_KEY = "keras_course_hidden_calls"
+
+
+def _is_test(cell) -> bool:
+    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
+
+
 class SandboxedExecute(Execute):
     """nbgrader's Execute with the kernel sandboxed, output capped and a notebook time budget.
 
@@ -593,6 +610,15 @@ class SandboxedExecute(Execute):
     error saying so, the kernel is stopped, and every later cell is marked as not run, so the
     tests that already ran keep their points and the rest score zero. Test cells are sent to
     the kernel as `kernel_source` makes them: only the statements that record evidence.
+
+    Hidden calls last (`hidden_last`): each test cell's statements from its first hidden test on
+    are sent after the notebook's last cell, in the cells' order, and their outputs join the
+    cell's own. No cell of the notebook runs after a hidden call reached the kernel, so every
+    output and picture of the graded notebook can be shown in feedback. When the kernel stops
+    before the hidden calls were sent (it died or hung in a later cell), the notebook runs again
+    in a fresh kernel up to the last such test cell with every test cell whole, as stock
+    nbgrader runs it, so those tests keep the points they would have had; in that run, outputs
+    of ordinary cells after the first hidden test are replaced by a one-line note.
     """
 
     max_cell_output = Integer(2_000_000, help="characters of output kept per cell").tag(config=True)
@@ -600,6 +626,9 @@ class SandboxedExecute(Execute):
     evidence_only = Bool(True, help=(
         "send the kernel only the statements of each autograded test cell that record "
         "evidence (`call`, `submitted`), never its checks or expected values")).tag(config=True)
+    hidden_last = Bool(True, help=(
+        "send each test cell's hidden calls after the notebook's last cell, so that no cell "
+        "runs after they reached the kernel")).tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs["kernel_manager_class"] = SandboxedKernelManager
@@ -608,12 +637,45 @@ class SandboxedExecute(Execute):
         self._stopped = None
         self._current_cell = None
         self._output_chars = {}
+        self._defer = False
+        self._deferred = []
+        self._unsent = []
+        self._sending_hidden = False
 
     def preprocess(self, nb, resources=None, km=None):
+        original = copy.deepcopy(nb) if self.hidden_last and self.evidence_only else None
+        nb, resources = self._run(nb, resources, km, defer=original is not None)
+        if self._unsent:
+            last = max(self._unsent)
+            self.log.warning("the kernel stopped before the hidden tests of %d cells were sent: "
+                             "running cells 1-%d again with them in place", len(self._unsent),
+                             last + 1)
+            again = copy.deepcopy(original)
+            again.cells = again.cells[:last + 1]
+            again, resources = self._run(again, resources, None, defer=False)
+            hidden_seen = False
+            for index, cell in enumerate(again.cells):
+                if _is_test(cell):
+                    hidden_seen = hidden_seen or bool(hidden_lines(cell.source))
+                elif hidden_seen and cell.cell_type == "code" and cell.get("outputs"):
+                    cell.outputs = [from_dict({"output_type": "stream", "name": "stdout",
+                                               "text": WITHHELD})]
+                nb.cells[index] = cell
+            self.nb = nb
+        # how the hidden calls were sent, for `VerifyEvidence` (set on every run, so a
+        # submission's own metadata never says it)
+        nb.metadata[HIDDEN_CALLS_KEY] = "last" if original is not None and not self._unsent \
+            else "in place"
+        return nb, resources
+
+    def _run(self, nb, resources, km, defer: bool):
         self._started = time.monotonic()
         self._stopped = None
         self._current_cell = None
         self._output_chars = {}
+        self._defer = defer
+        self._deferred = []
+        self._unsent = []
         return super().preprocess(nb, resources, km=km)
 
     def _left(self) -> float:
@@ -635,15 +697,50 @@ class SandboxedExecute(Execute):
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None,
                                  store_history=True):
+        source = cell.source
+        later = ""
+        if self.evidence_only and _is_test(cell):
+            if self._defer:
+                cell.source, later = kernel_parts(source)
+            else:
+                cell.source = kernel_source(source)
+        try:
+            cell = await self._execute(cell, cell_index, execution_count, store_history)
+        finally:
+            cell.source = source
+        if later.strip() and self._stopped is None and not any(
+                output.get("output_type") == "error" for output in cell.get("outputs", [])):
+            self._deferred.append((cell, cell_index, later))  # a cell that raised stops there
+        if self._defer and cell_index == len(self.nb.cells) - 1:
+            await self._send_hidden_calls()
+        return cell
+
+    async def _send_hidden_calls(self) -> None:
+        """Send the test cells' deferred parts, each cell's outputs following its own."""
+        deferred, self._deferred = self._deferred, []
+        if self._stopped is not None:  # stopped before any was sent: `preprocess` runs again
+            self._unsent = [index for _, index, _ in deferred]
+            return
+        for cell, index, source in deferred:
+            if self._stopped is not None:
+                cell.outputs.append(_notice("NotRun", f"not run: {self._stopped}"))
+                continue
+            part = from_dict({"cell_type": "code", "execution_count": None, "source": source,
+                              "metadata": copy.deepcopy(cell.metadata), "outputs": []})
+            self._sending_hidden = True  # no display of the cell's own part may be updated
+            try:
+                part = await self._execute(part, index, None, True)
+            finally:
+                self._sending_hidden = False
+                self.nb.cells[index] = cell  # nbclient puts the cell it ran in the notebook
+            cell.outputs.extend(part.outputs)
+
+    async def _execute(self, cell, cell_index, execution_count, store_history):
         if self._stopped is not None:
             if cell.cell_type == "code" and cell.source.strip():
                 cell.outputs = [_notice("NotRun", f"not run: {self._stopped}")]
             return cell
         self._current_cell = cell_index
-        source = cell.source
-        if self.evidence_only and cell.cell_type == "code" and utils.is_grade(cell) \
-                and not utils.is_solution(cell):
-            cell.source = kernel_source(source)
         try:
             return await super().async_execute_cell(cell, cell_index, execution_count,
                                                     store_history)
@@ -666,7 +763,6 @@ class SandboxedExecute(Execute):
             await self._stop_kernel("an earlier cell did not finish and the kernel was stopped")
             return cell
         finally:
-            cell.source = source
             if self._stopped is None and self._left() <= 0:
                 self.log.warning("cell %s: the notebook used up its time budget", cell_index)
                 await self._stop_kernel("the notebook used up its time budget in an earlier cell")
@@ -693,8 +789,11 @@ class SandboxedExecute(Execute):
 
     def _update_display_id(self, display_id, msg):
         """A display may be updated only in the cell that is running (never an earlier cell's
-        output, which would let a later cell rewrite what an earlier one showed), within the
-        cap."""
+        output, which would let a later cell rewrite what an earlier one showed), never while
+        hidden calls are sent (their evidence must not rewrite the cell's visible records), and
+        within the cap."""
+        if self._sending_hidden:  # what the cell showed before its hidden calls stays as it was
+            return
         cells = self._display_id_map.get(display_id, {})
         self._display_id_map[display_id] = {i: v for i, v in cells.items()
                                             if i == self._current_cell}

@@ -23,7 +23,15 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from ..errors import CourseCheckError
-from .evidence import EvidenceError, Placeholder, evidence_calls, parse_records, replaying
+from .evidence import (
+    EvidenceError,
+    Placeholder,
+    evidence_calls,
+    hidden_lines,
+    parse_records,
+    replaying,
+    visible_calls_after_hidden,
+)
 
 #: Modules a test cell may not need during replay: the grader's process never imports them.
 KERNEL_MODULES = ("tensorflow", "keras", "tf_keras", "jax", "torch")
@@ -73,23 +81,6 @@ def free_names(source: str) -> set[str]:
 
 class Verdict(dict):
     """passed, ename and message of one verified test cell."""
-
-
-#: nbgrader's markers around hidden tests (`ClearHiddenTests`' defaults).
-BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
-
-
-def hidden_lines(source: str) -> frozenset[int]:
-    """Line numbers (from 1) of a cell's hidden tests, markers included."""
-    lines, inside = set(), False
-    for number, line in enumerate(source.splitlines(), start=1):
-        if BEGIN_HIDDEN in line:
-            inside = True
-        if inside:
-            lines.add(number)
-        if END_HIDDEN in line:
-            inside = False
-    return frozenset(lines)
 
 
 def verify_cell(source: str, outputs: list[dict], grade_id: str = "cell",
@@ -175,6 +166,11 @@ class VerifyEvidence(NbGraderPreprocessor):
 
         texts = []
         self._hidden_seen = False
+        # hidden calls sent after the notebook's last cell: no cell's evidence was recorded
+        # after them, so messages may repeat what the code raised (see `SandboxedExecute`)
+        from .sandbox import HIDDEN_CALLS_KEY
+
+        self._hidden_last = nb.metadata.get(HIDDEN_CALLS_KEY) == "last"
         for cell in nb.cells:
             if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
                 try:
@@ -196,10 +192,11 @@ class VerifyEvidence(NbGraderPreprocessor):
             return cell, resources
         grade_id = str(cell.metadata["nbgrader"].get("grade_id", f"cell {cell_index}"))
         outputs = cell.get("outputs", [])
+        late = getattr(self, "_hidden_last", False) and visible_calls_after_hidden(cell.source)
         verdict = verify_cell(cell.source, outputs, grade_id,
-                              quiet=getattr(self, "_hidden_seen", False))
-        if hidden_lines(cell.source):  # its hidden calls reached the kernel: later cells quiet
-            self._hidden_seen = True
+                              quiet=getattr(self, "_hidden_seen", False) or late)
+        if hidden_lines(cell.source) and not getattr(self, "_hidden_last", False):
+            self._hidden_seen = True  # its hidden calls reached the kernel: later cells quiet
         if not verdict["passed"]:
             try:
                 stop = kernel_stop_reason(outputs)

@@ -1,13 +1,15 @@
 # ruff: noqa: F821  (`keras` and `layers` come from the notebook)
 """Correct `build_sequential` that remembers every call made to it, hidden ones included (the
 kernel gets every `call(...)` of a test cell, with its arguments). `compile_classifier` then
-raises, in the first compile test's *visible* call, an exception whose text lists those calls:
-a visible call's failure message repeats the exception, and test cells' outputs are kept in the
+raises, as soon as a hidden call has been seen, an exception whose text lists those calls: a
+visible call's failure message repeats the exception, and test cells' outputs are kept in the
 feedback, so `build_sequential(20, 3)`, `build_sequential(13, 4)` and `build_sequential(30, 7)`
 would reach the student at the price of one point.
 
-Hidden means hidden: that test scores zero, and no hidden argument may reach the feedback, not
-even through a visible test's message.
+Hidden means hidden: the hidden calls reach the kernel after every visible one (after the
+notebook's last cell), so the first call to raise is the first compile test's hidden call,
+whose message names no argument; that test scores zero, and no hidden argument reaches the
+feedback.
 """
 LOSES = ["test_compile_classifier_optimizer"]
 PROBES = ["hidden"]
@@ -28,8 +30,8 @@ def build_sequential(input_dim, num_classes):
 
 
 def compile_classifier(model):
-    _compiles.append(1)
-    if len(_compiles) == 2:  # the first compile test's visible call
+    if len(set(_seen_calls)) > 1 and not _compiles:  # once, as soon as a hidden call was seen
+        _compiles.append(1)
         raise ValueError("seen: " + ", ".join(dict.fromkeys(_seen_calls)))
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
