@@ -47,13 +47,17 @@ from keras_course.grading.evidence import (
     call,
     evidence_calls,
     kernel_only,
+    kernel_parts,
     kernel_source,
     parse_records,
     recording,
     replaying,
     submitted,
+    visible_calls_after_hidden,
 )
+from keras_course.grading.sandbox import HIDDEN_CALLS_KEY
 from keras_course.grading.verify import (
+    VerifyEvidence,
     free_names,
     hidden_lines,
     kernel_stop_reason,
@@ -137,12 +141,13 @@ print(json.dumps(runs))
 
 @pytest.fixture(scope="module")
 def kernel_outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[list[dict]]]:
-    """Each student's outputs of `CELL` (and `CELL` sent whole) under autograde, recorded by
-    a real IPython shell in one subprocess: student name -> [outputs of each cell]."""
+    """Each student's outputs of `CELL` under autograde, recorded by a real IPython shell in one
+    subprocess: student name -> outputs of [`kernel_source(CELL)`, `CELL` whole, then
+    `kernel_parts(CELL)`'s first part and its later part]."""
     students = {"honest": HONEST, "wrong": WRONG, "raises": RAISES}
     env = {**os.environ, "NBGRADER_EXECUTION": "autograde",
            "IPYTHONDIR": str(tmp_path_factory.mktemp("ipython"))}
-    job = [[code, [kernel_source(CELL), CELL]] for code in students.values()]
+    job = [[code, [kernel_source(CELL), CELL, *kernel_parts(CELL)]] for code in students.values()]
     done = subprocess.run([sys.executable, "-c", _KERNEL], input=json.dumps(job), env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -169,7 +174,7 @@ def call_record(function: str, args: list, kwargs: dict | None = None, **outcome
 
 
 def test_kernel_records_each_call_and_answer_in_order(kernel_outputs: dict) -> None:
-    sent, whole = kernel_outputs["honest"]
+    sent, whole, *_ = kernel_outputs["honest"]
     assert parse_records(sent) == [
         call_record("scale", [2, 3], result={"type": "value", "value": 6}),
         {"kind": "value", "name": "q1", "value": "b"},
@@ -179,7 +184,7 @@ def test_kernel_records_each_call_and_answer_in_order(kernel_outputs: dict) -> N
 
 
 def test_kernel_records_an_exception_and_the_cell_stops(kernel_outputs: dict) -> None:
-    sent, _ = kernel_outputs["raises"]
+    sent, *_ = kernel_outputs["raises"]
     records = parse_records(sent)
     assert [r.get("kind") for r in records] == ["call", "value", "call"]
     assert records[2]["error"] == "ValueError: LeakedSecret 5 7"
@@ -344,7 +349,7 @@ def test_free_names_are_what_the_student_defines() -> None:
 
 
 def test_honest_outputs_pass(kernel_outputs: dict) -> None:
-    sent, whole = kernel_outputs["honest"]
+    sent, whole, *_ = kernel_outputs["honest"]
     assert verify_cell(CELL, sent, "q") == {"passed": True, "ename": "", "message": ""}
     assert verify_cell(CELL, whole, "q")["passed"]
 
@@ -618,3 +623,82 @@ def test_the_protocol_runs_without_tensorflow(honest: list[dict]) -> None:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- hidden calls sent last
+
+#: A cell whose hidden test uses data and a result the visible part made, and a visible call
+#: after it.
+FIXTURE_CELL = '''from keras_course.grading import call
+
+data = [1, 2, 3]
+m = call(build, data)
+### BEGIN HIDDEN TESTS
+y = call(score, m, data)
+### END HIDDEN TESTS
+z = call(build, [])
+'''
+
+
+def test_a_cell_is_sent_in_two_parts_the_hidden_calls_last() -> None:
+    now, later = kernel_parts(CELL)
+    assert now == ("from keras_course.grading import call, submitted\nfactor = 3\n"
+                   "result = call(scale, 2, factor)\nanswer = submitted('q1', q1)\n")
+    assert later == ("from keras_course.grading import call, submitted\n"  # started again
+                     "hidden = call(scale, 5, factor=7)\n")
+    assert evidence_calls(now) + evidence_calls(later) == evidence_calls(CELL)
+    assert kernel_parts(MODEL_CELL) == (kernel_source(MODEL_CELL), "")
+    assert kernel_parts("call(f, 1\n") == ("call(f, 1\n", "")
+
+
+def test_the_later_part_starts_fixtures_again_never_a_recorded_call() -> None:
+    now, later = kernel_parts(FIXTURE_CELL)
+    imports = "from keras_course.grading import call\n"
+    assert now == imports + "data = [1, 2, 3]\nm = call(build, data)\n"
+    assert later == imports + "data = [1, 2, 3]\ny = call(score, m, data)\nz = call(build, [])\n"
+    assert visible_calls_after_hidden(FIXTURE_CELL)  # `z` goes with the hidden calls
+    assert not visible_calls_after_hidden(CELL) and not visible_calls_after_hidden(MODEL_CELL)
+
+
+def test_records_of_both_parts_verify_as_one_cell(kernel_outputs: dict) -> None:
+    """The kernel ran the first part at the cell's turn and the rest after the last cell; the
+    cell's records are both parts' in that order."""
+    for student, passes in (("honest", True), ("wrong", False)):
+        _, _, now, later = kernel_outputs[student]
+        assert len(parse_records(now)) == 2 and len(parse_records(later)) == 1
+        assert verify_cell(CELL, now + later, "q")["passed"] is passes
+
+
+def test_after_hidden_calls_sent_last_visible_failures_repeat_the_exception() -> None:
+    """Sent in place, a cell's hidden calls reached the kernel before later cells ran, so a
+    later visible failure names no exception text; sent last, it does again, except for a
+    visible call that went with the hidden ones."""
+    import nbformat
+
+    def test_cell(source: str, records: list[dict], grade_id: str) -> Any:
+        return nbformat.from_dict({
+            "cell_type": "code", "source": source, "execution_count": None,
+            "metadata": {"nbgrader": {"grade": True, "solution": False, "grade_id": grade_id,
+                                      "points": 1, "locked": True}},
+            "outputs": [record_output(r) for r in records]})
+
+    nothing = {"type": "value", "value": None}
+    raised = call_record("build_sequential", [20, 3], error="ValueError: bad units")
+    late_raised = call_record("build", [[]], error="ValueError: bad one")
+
+    def verdicts(sent: str) -> dict[str, str]:
+        nb = nbformat.v4.new_notebook(metadata={HIDDEN_CALLS_KEY: sent})
+        nb.cells = [
+            test_cell(FIXTURE_CELL, [call_record("build", [[1, 2, 3]], result=nothing),
+                                     call_record("score", [None, [1, 2, 3]], result=nothing),
+                                     late_raised], "fixture"),
+            test_cell(MODEL_CELL, [raised], "model")]
+        nb, _ = VerifyEvidence(enabled=False).preprocess(nb, {})
+        return {cell.metadata.nbgrader.grade_id: cell.outputs[0]["evalue"] for cell in nb.cells}
+
+    in_place, last = verdicts("in place"), verdicts("last")
+    assert "bad units" not in in_place["model"] and "raised an exception" in in_place["model"]
+    assert "raised `ValueError: bad units`" in last["model"]
+    assert "`build([])` raised `ValueError: bad one`" in in_place["fixture"]
+    # `z = call(build, [])` went to the kernel with the hidden calls: it may have seen them
+    assert "bad one" not in last["fixture"] and "raised an exception" in last["fixture"]
