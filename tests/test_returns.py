@@ -8,7 +8,8 @@ policy (`course.toml`), an extension and a roster:
 - cy: `hard_coded_sizes` (loses points), 26 hours late, with a two-day extension;
 - dee: the untouched release notebook, on time, not on the roster;
 - zed: on the roster, never submitted;
-- ana also hands in `a2_functional` (her model's layer graph is drawn before any hidden test).
+- ana also hands in `a2_functional` (her models' layer graphs are drawn before and after the
+  first hidden test).
 
 Then the extensions change (bo gets one, cy loses hers) and `grade` runs again; then the
 instructor drops the hidden part of one check in source/, runs `release` and `grade`: exactly
@@ -253,10 +254,14 @@ def test_every_figure_of_the_graded_run_is_a_picture(graded):
     for page in pages:
         assert "&lt;Figure size" not in page.read_text(), page
     graph = feedback(root, "ana", "a2_functional").read_text()
-    start = graph.index('plot_model_graph</span><span class="p">(</span><span class="n">'
-                        'functional</span>')  # the cell's code, as the page highlights it
-    end = graph.index("code_cell", start)  # the next code cell
-    assert "data:image/png;base64," in graph[start:end]
+    # the graphs drawn before the first hidden test and after it (the hidden calls reach the
+    # kernel only after the notebook's last cell, so nothing needs to be withheld)
+    for model in ("functional", "residual", "siamese"):
+        start = graph.index('plot_model_graph</span><span class="p">(</span><span class="n">'
+                            f'{model}</span>')  # the cell's code, as the page highlights it
+        end = graph.index("code_cell", start)  # the next code cell
+        assert "data:image/png;base64," in graph[start:end], model
+    assert "is not shown" not in graph
 
 
 def test_feedback_in_chromium_shows_the_summary_and_the_model_picture(graded):
