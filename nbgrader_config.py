@@ -58,7 +58,11 @@ c.Autograde.pre_convert_hook = pre_convert_hook(c.CourseDirectory.db_url)
 # VerifyEvidence re-runs the instructor's copy of each test cell against the evidence the kernel
 # recorded and replaces the cell's outputs with the verdict (keras_course/grading/verify.py).
 # That also keeps TensorFlow's log lines on stderr from costing a correct test cell its points.
+# Right before Execute, SkipDemoCells marks the instructor's demonstrations that source/ marks
+# and no verdict needs (training runs and their plots) so that they do not run; the decision
+# comes from source/, never from the submission (keras_course/grading/skip.py).
 c.Autograde.autograde_preprocessors = [
+    "keras_course.grading.skip.SkipDemoCells",
     "keras_course.grading.sandbox.SandboxedExecute",
     "keras_course.grading.verify.VerifyEvidence",
     "nbgrader.preprocessors.IgnorePattern",

@@ -1,5 +1,5 @@
-"""How fast is `make grade`? Stock serial nbgrader, `make grade`'s function and the floor, measured
-on the same submissions in the same run.
+"""How fast is `make grade`? Stock nbgrader (plain and with the course's configuration),
+`make grade`'s function and the floor, measured on the same submissions in the same run.
 
     python benchmarks/grading_speed.py                  # 4 students x 4 assignments
     python benchmarks/grading_speed.py --students 8 --assignments a1_sequential
@@ -9,21 +9,33 @@ It builds a temporary copy of the course, releases it, and writes one class of s
 (students cycle through the reference solution, the untouched release notebook and the demo
 variants of each assignment). Then, one after the other:
 
-- **stock**: a copy of the course with a plain nbgrader configuration (nbgrader's own
-  preprocessors, no sandbox, no out-of-kernel checks; the course's timeouts), graded serially
-  by `nbgrader autograde ASSIGNMENT --force`, one process per assignment, as nbgrader's
-  documentation does it;
+- **stock, plain configuration**: a copy of the course with a plain nbgrader configuration
+  (nbgrader's own preprocessors, no sandbox, no out-of-kernel checks; the course's timeouts),
+  graded serially by `nbgrader autograde ASSIGNMENT --force`, one process per assignment, as
+  nbgrader's documentation does it;
+- **stock, course configuration**: the same command on a copy with the course's own
+  `nbgrader_config.py` (every protection: sandboxed kernels started afresh, verdicts outside the
+  kernel, the cell repairs, the skipped demonstration cells), serially;
 - **make grade**: `keras_course.grading.batch.grade_all`, the function under `make grade`, on a
   copy with the course's configuration, with its default workers;
-- **floor**: each submitted notebook executed by nbclient in a fresh, plain kernel (a bare
-  kernel start plus the notebook's own execution, `NBGRADER_EXECUTION=autograde` set as under
-  grading), one after the other.
+- **floor**: what the student's own cells and the test calls cost alone. For each submitted
+  notebook, a plain kernel (no sandbox) is started and runs the notebook's set-up cell (the
+  one with `grade_id` `setup`: TensorFlow, Keras and the helpers imported); neither is counted.
+  Then, counted: the student's solution cells as submitted, and the test cells as the kernel
+  receives them under grading (the instructor's test cell from source/, cut to the statements
+  that record evidence by `keras_course.grading.evidence.kernel_source`, hidden calls
+  included), in notebook order, with `NBGRADER_EXECUTION=autograde`. Nothing else: no other
+  cell, no kernel start, no nbgrader, no gradebook, no verdicts. The floor is the sum of those
+  cells' times (from sending each to its reply), per notebook, one notebook after the other.
 
-It prints wall time, seconds per notebook, the ratio to stock, the cost per notebook against
-the floor, and the peak memory of each worker (its whole process tree: the worker, its fork
-server and kernels; RSS counts shared pages once per process, PSS shares them out), then
-whether `make grade` gave exactly the stock grades. Run it on a quiet machine: it prints the
-load average before and after.
+For each it prints the wall time, the wall time per notebook, the *worker time* per notebook
+(wall time x processes grading at once / notebooks: what a notebook costs the machine's
+graders, start-up and idle tails included; 1 process for the serial runs and the floor), the
+ratio to stock (plain), the worker time against the floor, the 1-minute load average
+(`os.getloadavg`) before and after that run, and the peak memory of each worker (its whole
+process tree: the worker, its fork server and kernels; RSS counts shared pages once per
+process, PSS shares them out). Then whether `make grade` gave exactly the grades of both stock
+runs, cell by cell. Run it on a quiet machine.
 """
 from __future__ import annotations
 
@@ -205,10 +217,8 @@ def run_make_grade(root: Path, workers: int) -> tuple[float, list]:
 
 
 def run_floor(root: Path) -> tuple[float, list[float]]:
-    """Each submitted notebook in a fresh plain kernel through nbclient, serially."""
-    import nbformat
-    from nbclient import NotebookClient
-
+    """The floor (see the module's docstring): per notebook, the seconds of its solution cells
+    and test calls alone, in a plain kernel that has already started and run the set-up cell."""
     os.environ.update({k: v for k, v in env().items() if k.startswith("TF_")})
     times = []
     quiet = os.open(os.devnull, os.O_WRONLY)  # what the kernels print on their own stdout
@@ -217,7 +227,7 @@ def run_floor(root: Path) -> tuple[float, list[float]]:
     os.dup2(quiet, 2)
     try:
         started = time.monotonic()
-        _floor(root, times, nbformat, NotebookClient)
+        _floor(root, times)
         return time.monotonic() - started, times
     finally:
         os.dup2(saved[0], 1)
@@ -225,18 +235,61 @@ def run_floor(root: Path) -> tuple[float, list[float]]:
         os.close(quiet)
 
 
-def _floor(root: Path, times: list[float], nbformat, NotebookClient) -> None:
+def floor_cells(submitted, instructor) -> tuple[list, list]:
+    """(set-up cells, counted cells) of a submitted notebook, as the floor runs them."""
+    import nbformat
+
+    from keras_course.grading.evidence import kernel_source
+
+    tests = {}
+    for cell in instructor.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            tests[meta.get("grade_id")] = cell.source
+    setup, counted = [], []
+    for cell in submitted.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code":
+            continue
+        if meta.get("grade_id") == "setup":
+            setup.append(nbformat.v4.new_code_cell(cell.source))
+        elif meta.get("solution"):
+            counted.append(nbformat.v4.new_code_cell(cell.source))
+        elif meta.get("grade_id") in tests:
+            counted.append(nbformat.v4.new_code_cell(kernel_source(tests[meta["grade_id"]])))
+    return setup, counted
+
+
+def _floor(root: Path, times: list[float]) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
     for path in sorted((root / "submitted").glob("*/*/*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        t = time.monotonic()
+        submitted = nbformat.read(path, as_version=4)
+        instructor = nbformat.read(root / "source" / path.parent.name / path.name, as_version=4)
+        setup, counted = floor_cells(submitted, instructor)
+        nb = nbformat.v4.new_notebook(cells=setup + counted)
+        marks: dict[int, float] = {}
+        spent = [0.0]
+
+        def start(cell, cell_index, marks=marks, **_):
+            marks[cell_index] = time.monotonic()
+
+        first = len(setup)
+
+        def done(cell, cell_index, marks=marks, spent=spent, first=first, **_):
+            if cell_index >= first:
+                spent[0] += time.monotonic() - marks[cell_index]
+
         os.environ["NBGRADER_EXECUTION"] = "autograde"
         try:
             client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                                    on_cell_execute=start, on_cell_executed=done,
                                     resources={"metadata": {"path": str(path.parent)}})
             asyncio.run(client.async_execute())
         finally:
             os.environ.pop("NBGRADER_EXECUTION", None)
-        times.append(time.monotonic() - t)
+        times.append(spent[0])
 
 
 def profile(root: Path, assignment: str, students: list[str]) -> None:
@@ -330,6 +383,11 @@ print(f"  {'one notebook in all':58s} {sum(total) / n:6.2f}")
 '''
 
 
+def load() -> str:
+    """The 1-minute load average, as printed."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
 def fmt_mb(n: int) -> str:
     return f"{n / 2**20:,.0f} MB"
 
@@ -350,69 +408,97 @@ def main() -> int:
     workers = args.workers or default_workers()
     base = args.keep or Path(tempfile.mkdtemp(prefix="keras-course-bench-"))
     os.environ.update(env())
-    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    print(time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+          + f", {os.cpu_count()} cores, load average {load()} before set-up")
     ours = copy_course(base / "course")
     stock = copy_course(base / "stock", STOCK_CONFIG)
-    for course in (ours, stock):
+    coursed = copy_course(base / "stock-course-config")
+    for course in (ours, stock, coursed):
         release(course)
     kinds = make_class(ours, args.students, assignments)
     copy_submissions(ours, stock)
+    copy_submissions(ours, coursed)
     n = len(kinds)
     print(f"class: {args.students} students x {len(assignments)} assignments = {n} notebooks "
           f"({', '.join(assignments)})")
 
-    with MemorySampler() as stock_mem:
-        stock_s = run_stock(stock, assignments)
-    print(f"stock nbgrader, serial:   {stock_s:7.1f} s")
-    with MemorySampler() as ours_mem:
-        ours_s, results = run_make_grade(ours, workers)
-    failed = [r for r in results if not r.ok]
-    print(f"make grade ({workers} workers): {ours_s:7.1f} s"
-          + (f"  ({len(failed)} failed: {[str(r.job) for r in failed]})" if failed else ""))
-    with MemorySampler() as floor_mem:
-        floor_s, floor_times = run_floor(ours)
-    floor_nb = statistics.fmean(floor_times)
-    print(f"floor (bare kernel + nbclient, serial): {floor_s:7.1f} s")
+    rows = []
 
-    stock_grades, our_grades = read_grades(stock), read_grades(ours)
-    differ = {k: (stock_grades.get(k), our_grades.get(k)) for k in set(stock_grades) | set(
-        our_grades) if stock_grades.get(k) != our_grades.get(k)}
-    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
-    per_stock, per_ours = stock_s / n, ours_s / n
-    rows = [
-        ("stock nbgrader autograde, serial", stock_s, per_stock, 1.0, per_stock / floor_nb,
-         stock_mem.worst()),
-        (f"make grade ({workers} workers)", ours_s, per_ours, ours_s / stock_s,
-         per_ours / floor_nb, ours_mem.worst()),
-        ("floor: bare kernel + nbclient, serial", floor_s, floor_nb, floor_s / stock_s, 1.0,
-         floor_mem.worst()),
-    ]
-    print(f"\n{'':40s} {'wall':>8s} {'s/notebook':>11s} {'vs stock':>9s} {'vs floor':>9s} "
-          f"{'peak RSS/worker':>16s} {'peak PSS/worker':>16s}")
-    for name, wall, per, ratio, floor_ratio, (rss, pss) in rows:
-        print(f"{name:40s} {wall:7.1f}s {per:10.2f}s {ratio:8.2f}x {floor_ratio:8.2f}x "
-              f"{fmt_mb(rss):>16s} {fmt_mb(pss):>16s}")
+    def measure(name: str, processes: int, run):
+        before = load()
+        with MemorySampler() as mem:
+            wall, extra = run()
+        rows.append({"name": name, "wall": wall, "processes": processes, "load": (before, load()),
+                     "memory": mem.worst(), **extra})
+        print(f"  {name}: {wall:.1f} s (load {before} -> {load()})", flush=True)
+
+    measure("stock nbgrader, plain config, serial", 1,
+            lambda: (run_stock(stock, assignments), {}))
+    measure("stock nbgrader, course config, serial", 1,
+            lambda: (run_stock(coursed, assignments), {}))
+    results: list = []
+
+    def grade():
+        wall, res = run_make_grade(ours, workers)
+        results.extend(res)
+        return wall, {}
+
+    measure(f"make grade, {workers} workers", workers, grade)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        print(f"  make grade: {len(failed)} failed: {[str(r.job) for r in failed]}")
+    floor_times: list[float] = []
+
+    def floor():
+        wall, times = run_floor(ours)
+        floor_times.extend(times)
+        return wall, {}
+
+    measure("floor: solution cells + test calls", 1, floor)
+    floor_nb = statistics.fmean(floor_times)
+
+    stock_s = rows[0]["wall"]
+    print(f"\n{'':38s} {'wall':>7s} {'wall/nb':>8s} {'worker/nb':>10s} {'vs stock':>9s} "
+          f"{'worker/floor':>12s} {'load before->after':>19s} {'peak RSS/worker':>16s} "
+          f"{'peak PSS/worker':>16s}")
+    for row in rows:
+        floor_row = row["name"].startswith("floor")
+        per = floor_nb if floor_row else row["wall"] / n
+        worker = floor_nb if floor_row else row["wall"] * row["processes"] / n
+        rss, pss = row["memory"]
+        print(f"{row['name']:38s} {row['wall']:6.1f}s {per:7.2f}s {worker:9.2f}s "
+              f"{row['wall'] / stock_s:8.2f}x {worker / floor_nb:11.2f}x "
+              f"{row['load'][0]:>9s} -> {row['load'][1]:<6s} {fmt_mb(rss):>16s} "
+              f"{fmt_mb(pss):>16s}")
+    ours_s = rows[2]["wall"]
     busy = ours_s * workers / n
-    print(f"\nmake grade's cost per notebook: {per_ours:.2f} s of wall time "
-          f"({per_ours / floor_nb:.2f}x the floor's {floor_nb:.2f} s); counted in worker time "
-          f"({workers} workers busy the whole run): {busy:.2f} s ({busy / floor_nb:.2f}x)")
-    print(f"make grade / stock: {ours_s / stock_s:.2f} (target <= 0.5); "
-          f"per notebook / floor: {per_ours / floor_nb:.2f} (target <= 1.5)")
-    if differ:
-        print(f"grades differ from stock in {len(differ)} submissions:")
-        for (student, assignment), (a, b) in sorted(differ.items()):
+    print(f"\nfloor: {floor_nb:.2f} s per notebook (the solution cells and test calls alone, "
+          f"in a kernel already started with its set-up cell run; wall/nb of the floor row is "
+          f"that sum, its wall time includes the uncounted kernel starts)")
+    print(f"make grade / stock (plain): {ours_s / stock_s:.2f} (target <= 0.25 on a quiet "
+          f"machine, 0.35 on a busy one); make grade / stock (course config): "
+          f"{ours_s / rows[1]['wall']:.2f}; worker time per notebook / floor: "
+          f"{busy / floor_nb:.2f} (target <= 1.5)")
+    our_grades = read_grades(ours)
+    differ = {}
+    for label, other in (("stock (plain)", stock), ("stock (course config)", coursed)):
+        theirs = read_grades(other)
+        diff = {k: (theirs.get(k), our_grades.get(k)) for k in set(theirs) | set(our_grades)
+                if theirs.get(k) != our_grades.get(k)}
+        differ[label] = len(diff)
+        if not diff:
+            print(f"grades: make grade = {label} in all {n} submissions, cell by cell")
+            continue
+        print(f"grades differ from {label} in {len(diff)} submissions:")
+        for (student, assignment), (a, b) in sorted(diff.items()):
             cells = sorted(g for g in set(a or {}) | set(b or {})
                            if (a or {}).get(g) != (b or {}).get(g))
             print(f"  {student}/{assignment} ({kinds.get((student, assignment))}): {cells} "
-                  f"stock={[ (a or {}).get(g) for g in cells]} "
+                  f"{label}={[(a or {}).get(g) for g in cells]} "
                   f"make grade={[(b or {}).get(g) for g in cells]}")
-    else:
-        print(f"grades: identical to stock in all {n} submissions, cell by cell")
     (base / "benchmark.json").write_text(json.dumps({
-        "notebooks": n, "workers": workers, "stock_s": stock_s, "make_grade_s": ours_s,
-        "floor_s": floor_s, "floor_per_notebook_s": floor_nb,
-        "peak_rss_per_worker": ours_mem.worst()[0], "peak_pss_per_worker": ours_mem.worst()[1],
-        "stock_peak_rss": stock_mem.worst()[0], "differ": len(differ)}, indent=1))
+        "notebooks": n, "workers": workers, "floor_per_notebook_s": floor_nb,
+        "rows": [{k: v for k, v in r.items()} for r in rows], "differ": differ}, indent=1))
     if args.profile:
         first = assignments[0]
         students = sorted({s for (s, a), k in kinds.items() if a == first and k == "reference"}

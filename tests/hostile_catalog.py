@@ -356,6 +356,29 @@ def kernelspec_changed(folder: Path) -> None:
     _edit(folder, change)
 
 
+@damage(loses=ALL_TESTS)
+def skip_marker_on_test_cells(folder: Path) -> None:
+    """Wrong solutions, and every test cell marked to be skipped under grading (the course's
+    skip marker and nbclient's `skip-execution` tag): stock nbgrader skips them and scores them."""
+    def change(nb):
+        _wrong_solutions(nb)
+        for grade_id in ALL_TESTS:
+            cell = _cell(nb, grade_id)
+            cell.metadata["keras_course"] = {"grading": "skip"}
+            cell.metadata["tags"] = [*cell.metadata.get("tags", []), "skip-execution"]
+    _edit(folder, change)
+
+
+@damage()
+def skip_marker_stripped(folder: Path) -> None:
+    """The skip marker removed from the instructor's training and plot cells, to make the grader
+    run them: it decides from source/, so they are still skipped, and nothing is lost."""
+    def change(nb):
+        for cell in nb.cells:
+            cell.metadata.pop("keras_course", None)
+    _edit(folder, change)
+
+
 PLANTED_HELPERS = '''"""A planted `keras_course`: the real one, all checks passing."""
 import importlib.machinery
 import os

@@ -58,6 +58,9 @@ def test_the_environment_guard_is_installed():
                                   "nbgrader.preprocessors.SaveAutoGrades",
                                   protections.VERIFY_EVIDENCE]}, "does not come right after"),
     ({"sanitize_preprocessors": ["nbgrader.preprocessors.ClearOutput"]}, "RestoreCells"),
+    ({"autograde_preprocessors": [protections.SKIP_CELLS, "nbgrader.preprocessors.IgnorePattern",
+                                  protections.SANDBOXED_EXECUTE, protections.VERIFY_EVIDENCE]},
+     "SkipDemoCells` does not come right before"),
 ])
 def test_a_weakened_pipeline_is_named(change, problem):
     config = protections.load_course_config(ROOT)

@@ -313,6 +313,36 @@ def find_jobs(root: Path, assignments: Iterable[str] | None = None,
     return [j for j in jobs if needs_grading(root, j, manifest, db, present)]
 
 
+def expected_seconds(root: Path, jobs: Iterable[Job],
+                     manifest: Manifest | None = None) -> dict[Job, float | None]:
+    """How long each job is expected to take, from the last run's times in `grades/graded.json`:
+    the job's own last time, else the mean of its assignment's, else None (never graded)."""
+    manifest = manifest or Manifest(root)
+    own: dict[str, float] = {}
+    by_assignment: dict[str, list[float]] = {}
+    for key, entry in manifest.entries.items():
+        seconds = entry.get("seconds") if isinstance(entry, dict) else None
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds <= 0:
+            continue
+        own[key] = float(seconds)
+        by_assignment.setdefault(key.rpartition("/")[2], []).append(float(seconds))
+    out: dict[Job, float | None] = {}
+    for job in jobs:
+        known = by_assignment.get(job.assignment)
+        out[job] = own.get(str(job), sum(known) / len(known) if known else None)
+    return out
+
+
+def longest_first(root: Path, jobs: Iterable[Job], manifest: Manifest | None = None) -> list[Job]:
+    """`jobs` in the order to hand them out, so that the slowest do not finish last: never
+    graded first (nothing is known of them), then the longest expected first (by the last run's
+    times), ties by assignment and student."""
+    jobs = list(jobs)
+    expected = expected_seconds(root, jobs, manifest)
+    return sorted(jobs, key=lambda j: (expected[j] is not None, -(expected[j] or 0.0),
+                                       j.assignment, j.student))
+
+
 def default_workers() -> int:
     """One grading worker per core: each kernel is CPU-bound while it trains."""
     try:
@@ -495,6 +525,7 @@ def _worker_main(conn, settings: Settings, log_path: str) -> None:
                 _GRADERS[settings] = Grader(settings)
             except Exception:  # noqa: BLE001 - grade_submission reports it for each job
                 pass
+        conn.send(READY)  # the pool hands this worker its first job now
         while True:
             try:
                 job = conn.recv()
@@ -531,6 +562,11 @@ def _exit_reason(code: int | None) -> str:
     return f"the grading worker exited with code {code} while grading this submission"
 
 
+#: What a local worker sends once nbgrader is loaded (its fork server is then importing
+#: TensorFlow alongside: the first notebook's own nbgrader work overlaps with it).
+READY = "ready"
+
+
 class _LocalWorker:
     """One worker process and the pipe to it; replaced when it dies."""
 
@@ -550,6 +586,22 @@ class _LocalWorker:
         self.proc.start()
         theirs.close()
         self.conn = ours
+        self.ready = False
+
+    def wait_ready(self, timeout: float = 600.0) -> None:
+        """Until the worker has loaded nbgrader (or died, or `timeout` passed)."""
+        if self.proc is None or not self.proc.is_alive():
+            self.start()
+        deadline = time.monotonic() + timeout
+        while not self.ready and time.monotonic() < deadline:
+            ready = multiprocessing.connection.wait(
+                [self.conn, self.proc.sentinel], timeout=max(0.0, deadline - time.monotonic()))
+            if self.conn not in ready:
+                return  # died or slow: `grade` finds out and says why
+            try:
+                self.ready = self.conn.recv() == READY
+            except (EOFError, OSError):
+                return
 
     def grade(self, job: Job) -> Result:
         if self.proc is None or not self.proc.is_alive():
@@ -558,11 +610,17 @@ class _LocalWorker:
         timed_out = False
         try:
             self.conn.send(job)
-            ready = multiprocessing.connection.wait([self.conn, self.proc.sentinel],
-                                                    timeout=self.settings.timeout)
-            if self.conn in ready:
-                return self.conn.recv()
-            timed_out = not ready
+            while True:
+                ready = multiprocessing.connection.wait([self.conn, self.proc.sentinel],
+                                                        timeout=self.settings.timeout)
+                if self.conn in ready:
+                    answer = self.conn.recv()
+                    if answer == READY:  # a replaced worker's notice
+                        self.ready = True
+                        continue
+                    return answer
+                timed_out = not ready
+                break
         except (EOFError, OSError, BrokenPipeError):
             pass
         # it died, or it took too long: stop it, fail this submission, start afresh next time
@@ -594,6 +652,7 @@ def _grade_local(jobs: list[Job], settings: Settings, workers: int,
     stop = threading.Event()
 
     def run(worker: _LocalWorker) -> None:
+        worker.wait_ready()  # the first job goes to the first worker that is ready
         while not stop.is_set():
             try:
                 job = todo.get_nowait()
@@ -687,6 +746,7 @@ def grade_all(root: Path, jobs: list[Job], env: dict[str, str] | None = None,
                 on_result(result)
 
     if jobs:
+        jobs = longest_first(root, jobs, manifest)
         scheduler = scheduler if scheduler is not None else dask_scheduler()
         if scheduler:
             _grade_dask(jobs, settings, scheduler, deliver)

@@ -14,7 +14,8 @@ Two guards stop that, both outside anything a submission can reach:
   message that says why, before a kernel starts. It changes nothing else: formgrader,
   `generate_assignment`, `validate` and feedback work as configured by the course.
 - `pipeline_problems(config)`: what is missing from a loaded configuration's pipeline (the
-  sandboxed kernel, the out-of-kernel verdicts right after it, the cell repairs). `make grade`
+  sandboxed kernel, the out-of-kernel verdicts right after it, the cell repairs; the skipped
+  demonstrations, when configured, decided right before the kernel runs). `make grade`
   loads the course configuration with errors raised and refuses to start any worker while
   anything is missing, and `RefuseToGrade` says the same for plain `nbgrader autograde`.
 
@@ -36,6 +37,7 @@ SANDBOXED_EXECUTE = "keras_course.grading.sandbox.SandboxedExecute"
 FORKING_EXECUTE = "keras_course.grading.forkserver.ForkingExecute"
 VERIFY_EVIDENCE = "keras_course.grading.verify.VerifyEvidence"
 RESTORE_CELLS = "keras_course.grading.sanitize.RestoreCells"
+SKIP_CELLS = "keras_course.grading.skip.SkipDemoCells"
 STOCK_EXECUTE = "nbgrader.preprocessors.Execute"
 REFUSE = "keras_course.grading.protections.RefuseToGrade"
 
@@ -81,6 +83,10 @@ def pipeline_problems(config: Any) -> list[str]:
     elif steps[executes[0] + 1: executes[0] + 2] != [VERIFY_EVIDENCE]:
         problems.append(f"`{VERIFY_EVIDENCE}` does not come right after the sandboxed Execute: "
                         "test cells would be scored on what the student's kernel printed")
+    if SKIP_CELLS in steps and (not executes or steps.index(SKIP_CELLS) != executes[0] - 1):
+        problems.append(f"`{SKIP_CELLS}` does not come right before the sandboxed Execute: a "
+                        "step between them could change a cell after it was found equal to "
+                        "the instructor's")
     if STOCK_EXECUTE in steps:
         problems.append(f"`{STOCK_EXECUTE}` is in Autograde.autograde_preprocessors: it runs "
                         "student code without the sandbox")
