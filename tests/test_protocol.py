@@ -246,7 +246,8 @@ def test_parse_records_keeps_well_formed_records_in_order() -> None:
     first, second = call_record("f", [1], result={"type": "value", "value": 1}), {
         "kind": "value", "name": "q", "value": 2}
     outputs = [
-        {"output_type": "stream", "name": "stdout", "text": json.dumps(first)},
+        {"output_type": "stream", "name": "stdout", "text": json.dumps(first),
+         "data": {EVIDENCE_MIME: first}},  # only display outputs hold records
         record_output(first),
         {"output_type": "error", "ename": "E", "evalue": "", "traceback": [],
          "data": {EVIDENCE_MIME: first}},  # not a display output: ignored
