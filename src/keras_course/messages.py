@@ -1,8 +1,15 @@
-"""Every student-facing sentence of the model checks, in one place.
+"""Every sentence a person reads, in one place: the model checks' and the grading run's.
 
 Each failed check says what was checked, what was expected and what was found, and one next
 step, in one or two sentences. Names go in backticks; layers are counted from 1. Hidden checks
 name the concept without the expected values (`hidden`).
+
+The grading run's sentences (at the end) are module-level templates with named fields, rendered
+with `TEMPLATE.format(field=...)` where they are used, grouped by who reads them: students (the
+record of a test cell's calls, a test cell's verdict, the kernel's run of the notebook, the
+feedback summary) and instructors (the kernel's box). Code keeps state as codes and renders
+these only to show them. `tests/test_checks.py` reads every template in the form a person
+reads it and checks its tone.
 """
 from __future__ import annotations
 
@@ -579,3 +586,166 @@ def hidden(check: str, argument: str | None = None) -> str:
                   "model: check that every path through it ends with `return model`."),
     }
     return texts.get(check, "A hidden check failed: reread the task statement.")
+
+
+# =========================================================================== the grading run
+# Templates: `TEMPLATE.format(field=...)`. A notice the kernel's run writes into a cell is read
+# as its traceback line, `ename: text`, so it starts lowercase after the colon.
+
+# --------------------------------------------------------------------------- students: records
+# What the grader says about the record of a test cell's calls (grading/evidence.py). `{label}`
+# is a call as written in a message (`call_label`): `build_sequential(20, 3)` in backticks.
+
+#: A hidden test's call, named without its arguments (they are part of the hidden test).
+HIDDEN_CALL = "`{name}` (called by a hidden test with other arguments)"
+#: What `submitted(name)` is called in a message.
+ANSWER_LABEL = "your answer `{name}`"
+
+CALL_NOT_WRITTEN = ("{label} is not written yet: replace `raise NotImplementedError()` in its "
+                    "solution cell with your code.")
+#: Raised in a hidden test: the student's code chose the exception's class and text, so
+#: neither is repeated.
+CALL_RAISED_HIDDEN = ("{label} raised an exception. Call it yourself with other sizes than the "
+                      "visible tests use, fix the error, and run the tests again.")
+#: The code had seen hidden calls by then: its exception's text is not repeated.
+CALL_RAISED_QUIET = ("{label} raised an exception. Run this test cell in your own notebook to "
+                     "see it, fix the error, and run the tests again.")
+CALL_RAISED = ("{label} raised `{error}`. Run it in a cell of your own to see the full "
+               "traceback, fix the error, and run the tests again.")
+
+RECORD_OUT_OF_ORDER = (
+    "The record of {label} from your kernel is not the one the test expects next, so this test "
+    "earns no points. Do not change test cells or the display of outputs; restart the kernel "
+    "and run the whole notebook from the top.")
+NO_RECORD = (
+    "There is no record of {label} from your kernel, so this test earns no points. It usually "
+    "means the notebook stopped before this cell or the cell was changed: run the whole "
+    "notebook from the top (Kernel, Restart and Run All) and check that every cell runs.")
+RECORD_MISMATCH = (
+    "The record of {label} from your kernel does not match the test, so this test earns no "
+    "points. Do not change or skip test cells; restart the kernel and run the whole notebook "
+    "from the top.")
+RECORD_UNREADABLE = ("The record of {label} from your kernel is unreadable, so this test earns "
+                     "no points. Run the whole notebook again.")
+RECORDED_MODEL_UNREADABLE = ("The model that {label} returned could not be read ({error}), so "
+                             "this test earns no points. Build it with Keras layers only.")
+
+
+def call_failed(label: str, error: str, hidden: bool = False, quiet: bool = False) -> str:
+    """A graded function raised `error` (`ValueError: bad units`) when a test called it."""
+    if error.startswith("NotImplementedError"):
+        return CALL_NOT_WRITTEN.format(label=label)
+    if hidden:
+        return CALL_RAISED_HIDDEN.format(label=label)
+    if quiet:
+        return CALL_RAISED_QUIET.format(label=label)
+    return CALL_RAISED.format(label=label, error=error)
+
+
+# --------------------------------------------------------------------------- students: verdicts
+# A test cell's verdict when it could not be checked (grading/verify.py).
+
+GRADER_COULD_NOT_CHECK = ("The grader could not check test cell `{grade_id}` ({error}), so it "
+                          "earns no points; please tell your instructor.")
+GRADER_COULD_NOT_READ = ("The grader could not read test cell `{grade_id}` ({error}); please "
+                         "tell your instructor.")
+GRADER_COULD_NOT_RUN = ("The grader could not run test cell `{grade_id}` ({error}); please tell "
+                        "your instructor.")
+MORE_RECORDS_THAN_CALLS = (
+    "Your kernel recorded more results in test cell `{grade_id}` than the test makes calls, so "
+    "this test earns no points. Do not change test cells or the display of outputs; restart the "
+    "kernel and run the whole notebook from the top.")
+NOTHING_CHECKED = ("Test cell `{grade_id}` checked nothing the kernel recorded, so it earns no "
+                   "points; please tell your instructor.")
+
+# --------------------------------------------------------------------------- students: the run
+# Notices the kernel's run writes into the graded notebook (grading/sandbox.py), read as
+# `DeadKernelError: the kernel died ...`, `NotRun: not run: ...`.
+
+KERNEL_DIED = ("the kernel died while this cell ran (it exited, crashed, or was killed, for "
+               "example for using too much memory)")
+OUTPUT_STILL_ARRIVING = ("this cell's output was still arriving {seconds} s after the cell "
+                         "finished, so the kernel was stopped")
+CELL_TIMED_OUT = ("this cell ran longer than {seconds} s and did not stop when interrupted, so "
+                  "the kernel was stopped")
+#: A cell after the kernel was stopped; `{reason}` is one of `STOP_REASONS`.
+NOT_RUN = "not run: {reason}"
+#: Why the kernel was stopped, by the code `SandboxedExecute` keeps.
+STOP_REASONS = {
+    "died": "the kernel died in an earlier cell",
+    "timeout": "an earlier cell did not finish and the kernel was stopped",
+    "budget": "the notebook used up its time budget in an earlier cell",
+}
+#: The last line of a cell's output once it printed more than the grader keeps.
+TRUNCATED = "... output truncated here: this cell printed more than the grader keeps ...\n"
+#: What the graded notebook shows instead of the output of a cell that ran after hidden test
+#: calls had reached the kernel (see `SandboxedExecute`).
+WITHHELD = ("(This cell's output is not shown: the cell ran after the hidden tests had been "
+            "sent to the kernel. Your own notebook has it.)\n")
+
+# --------------------------------------------------------------------------- students: feedback
+# The summary at the top of each feedback page (grading/feedback.py).
+
+SUMMARY_TITLE = "Your grade at a glance"
+SUMMARY_INTRO = ("Every graded part with its points; for each check that did not pass, what it "
+                 "found and what to try. Your notebook, as it was graded, follows below.")
+#: How a graded part that is not a test cell is named in the summary.
+PART_WRITTEN = "Your written answer"
+PART_CODE = "Your code"
+NO_MESSAGE = "This check did not pass; its cell below shows what it found."
+AWAITING = "Graded by hand: not graded yet."
+#: Followed by the notice of the cell where the kernel stopped, when there is one.
+STOPPED = "Not graded: the notebook stopped before this check ran (see the cell below)."
+LATE_ON_TIME = "Submitted {submitted}, due {due}: on time."
+LATE_GRACE = ("Submitted {submitted}, due {due}: {late} late, within the grace period: no "
+              "penalty.")
+LATE_PENALTY = ("Submitted {submitted}, due {due}: {late} late, so {penalty:g} points are taken "
+                "off ({rule}).")
+#: Follows the due date when the student has an extension.
+EXTENDED = " (your extended due date)"
+#: The `{rule}` of `LATE_PENALTY`.
+LATE_RULE_ZERO = "more than the cutoff: the score is zero"
+LATE_RULE_UNITS = ("{units} started {per}{plural} at {percent:g}% of the points each, at most "
+                   "{cap:g}%")
+
+# --------------------------------------------------------------------------- instructors: the box
+# Why the kernel's box cannot start (grading/sandbox.py, `SandboxUnavailableError`), read as
+# `SandboxUnavailableError: ...` where grading stops. `{last}` is the end of the box's error
+# output.
+
+NO_BWRAP = ("bubblewrap (bwrap) is not installed, so student code cannot be contained. Install "
+            "it (Debian/Ubuntu: apt-get install bubblewrap) or, on a trusted machine only, set "
+            "c.SandboxedKernelManager.required = False.")
+NO_SETPRIV = ("`setpriv` is missing: the kernel cannot become its own unprivileged user. "
+              "Install util-linux (Debian/Ubuntu: apt-get install util-linux).")
+NO_USER_NAMESPACES = (
+    "bubblewrap could not create the kernel's namespaces: this system forbids user namespaces to "
+    "ordinary users. Allow them (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 also "
+    "sysctl kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile for {bwrap}), "
+    "or grade as root. ({last})")
+ENVIRONMENT_UNREADABLE = (
+    "the kernel's user cannot read the Python environment {path}: {why}. Make it readable by "
+    "other users (chmod -R o+rX on it) or grade with an environment that is. ({last})")
+#: The `{why}` of `ENVIRONMENT_UNREADABLE`.
+MODE_UNREADABLE = "{path} is mode {mode} (other users may not read it)"
+BOX_WONT_START = (
+    "the kernel's sandbox could not start Python with ipykernel and the course's helpers: "
+    "{last}. Check that the Python environment {prefix} works and is readable by other users.")
+#: The `{last}` of `BOX_WONT_START` when the box wrote nothing.
+NO_ERROR_OUTPUT = "no error output"
+VIEW_HOLDS_SECRET = (
+    "the Python environment or the course's helpers ({path}) contain {secret}, which the kernel "
+    "must not see: install the course's environment in a folder of its own (make creates .venv).")
+UIDS_IN_USE = ("every uid in c.SandboxedKernelManager.uid_range ({uid_range}) is in use by "
+               "another kernel: widen the range")
+CGROUP_FAILED = (
+    "could not create the kernel's cgroup ({error}); the grader runs as root and cgroups v1 are "
+    "mounted under {cgroup_root}, so processes, memory and CPU of the kernel must be capped "
+    "there. Mount the `pids`, `memory` and `cpu` controllers read-write, or grade as an "
+    "ordinary user (limits per process then).")
+
+# --------------------------------------------------------------------------- instructors: replay
+# Why the instructor's test cell could not be replayed (grading/verify.py, in the log).
+
+REPLAY_IMPORT = ("test cells must not import `{name}` outside `@kernel_only` fixtures: the "
+                 "grader checks recorded evidence without TensorFlow")

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import messages
 from ..errors import CourseCheckError
 
 #: MIME type of an evidence record in a cell's outputs.
@@ -93,16 +94,8 @@ class Replay:
             if record.get("kind") == kind:
                 self.used.append(label)
                 return record
-            raise EvidenceError(
-                f"The record of {label} from your kernel is not the one the test expects next, "
-                "so this test earns no points. Do not change test cells or the display of "
-                "outputs; restart the kernel and run the whole notebook from the top.")
-        raise EvidenceError(
-            f"There is no record of {label} from your kernel, so this test earns no points. "
-            "It usually means the notebook stopped before this cell or the cell was changed: "
-            "run the whole notebook from the top (Kernel, Restart and Run All) and check that "
-            "every cell runs."
-        )
+            raise EvidenceError(messages.RECORD_OUT_OF_ORDER.format(label=label))
+        raise EvidenceError(messages.NO_RECORD.format(label=label))
 
 
 _REPLAY: contextvars.ContextVar[Replay | None] = contextvars.ContextVar("replay", default=None)
@@ -174,7 +167,7 @@ def call_label(name: str, args: tuple | list, kwargs: dict, hidden: bool = False
     A hidden test's call is named without its arguments: they are part of the hidden test.
     """
     if hidden:
-        return f"`{name}` (called by a hidden test with other arguments)"
+        return messages.HIDDEN_CALL.format(name=name)
 
     def show(value: Any) -> str:
         if isinstance(value, KernelOnly):
@@ -187,20 +180,6 @@ def call_label(name: str, args: tuple | list, kwargs: dict, hidden: bool = False
 
     parts = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
     return f"`{name}({', '.join(parts)})`"
-
-
-def _failure_message(label: str, error: str, hidden: bool = False, quiet: bool = False) -> str:
-    if error.startswith("NotImplementedError"):
-        return (f"{label} is not written yet: replace `raise NotImplementedError()` in its "
-                "solution cell with your code.")
-    if hidden:  # the student's code chose the exception's class and text: repeat neither
-        return (f"{label} raised an exception. Call it yourself with other sizes than the "
-                "visible tests use, fix the error, and run the tests again.")
-    if quiet:  # the code had seen hidden calls by then: its exception's text is not repeated
-        return (f"{label} raised an exception. Run this test cell in your own notebook to see "
-                "it, fix the error, and run the tests again.")
-    return (f"{label} raised `{error}`. Run it in a cell of your own to see the full traceback, "
-            "fix the error, and run the tests again.")
 
 
 def call(func: Callable | Placeholder, *args: Any, **kwargs: Any) -> Any:
@@ -218,7 +197,7 @@ def call(func: Callable | Placeholder, *args: Any, **kwargs: Any) -> Any:
         if recording():
             _emit({"kind": "call", "function": name, "args": _jsonable(list(args)),
                    "kwargs": _jsonable(kwargs), "error": error[:1000]})
-        raise CallFailedError(_failure_message(label, error)) from exc
+        raise CallFailedError(messages.call_failed(label, error)) from exc
     if recording():
         _emit({"kind": "call", "function": name, "args": _jsonable(list(args)),
                "kwargs": _jsonable(kwargs), "result": _describe_result(result)})
@@ -252,18 +231,13 @@ def _replay_call(replay: Replay, name: str, args: tuple, kwargs: dict) -> Any:
             or not all(_same_argument(r, a) for r, a in zip(recorded_args, args))
             or set(recorded_kwargs) != set(kwargs)
             or not all(_same_argument(recorded_kwargs[k], v) for k, v in kwargs.items())):
-        raise EvidenceError(
-            f"The record of {label} from your kernel does not match the test, so this test "
-            "earns no points. Do not change or skip test cells; restart the kernel and run "
-            "the whole notebook from the top."
-        )
+        raise EvidenceError(messages.RECORD_MISMATCH.format(label=label))
     if "error" in record:
-        raise CallFailedError(_failure_message(label, str(record["error"]), hidden=hidden,
-                                               quiet=replay.quiet))
+        raise CallFailedError(messages.call_failed(label, str(record["error"]), hidden=hidden,
+                                                   quiet=replay.quiet))
     result = record.get("result")
     if not isinstance(result, dict):
-        raise EvidenceError(f"The record of {label} from your kernel is unreadable, so this "
-                            "test earns no points. Run the whole notebook again.")
+        raise EvidenceError(messages.RECORD_UNREADABLE.format(label=label))
     if result.get("type") == "model":
         # The grader decides on its own rebuild of the recorded configuration (rebuild.py),
         # never on a description the kernel could have shaped.
@@ -274,10 +248,8 @@ def _replay_call(replay: Replay, name: str, args: tuple, kwargs: dict) -> Any:
         except CourseCheckError:
             raise
         except Exception as exc:
-            raise EvidenceError(
-                f"The model that {label} returned could not be read ({type(exc).__name__}), "
-                "so this test earns no points. Build it with Keras layers only."
-            ) from exc
+            raise EvidenceError(messages.RECORDED_MODEL_UNREADABLE.format(
+                label=label, error=type(exc).__name__)) from exc
     if result.get("type") == "value":
         # A graded function must return a model: plain data (even a dict shaped like a model
         # description) is handed to the checks as an opaque stand-in, never as a description.
@@ -290,15 +262,14 @@ def _replay_call(replay: Replay, name: str, args: tuple, kwargs: dict) -> Any:
         if result.get("class_name") == "NoneType":
             return None
         return _Stand_in(str(result.get("class_name")), str(result.get("repr")))
-    raise EvidenceError(f"The record of {label} from your kernel is unreadable, so this test "
-                        "earns no points. Run the whole notebook again.")
+    raise EvidenceError(messages.RECORD_UNREADABLE.format(label=label))
 
 
 def submitted(name: str, value: Any = None) -> Any:
     """An answer (a quiz choice, a number) handed to a test; under autograde, recorded."""
     replay = _REPLAY.get()
     if replay is not None:
-        record = replay.next_record("value", f"your answer `{name}`")
+        record = replay.next_record("value", messages.ANSWER_LABEL.format(name=name))
         return record.get("value")
     if recording():
         _emit({"kind": "value", "name": name, "value": _jsonable(value)})

@@ -10,6 +10,19 @@ from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from traitlets import Unicode
 
+from .. import messages
+from ..messages import (
+    AWAITING,
+    EXTENDED,
+    LATE_GRACE,
+    LATE_ON_TIME,
+    LATE_PENALTY,
+    NO_MESSAGE,
+    STOPPED,
+    SUMMARY_INTRO,
+    SUMMARY_TITLE,
+)
+
 
 class HideHiddenTests(ClearHiddenTests):
     """nbgrader's `ClearHiddenTests`, applied to the autograded copy that feedback is made from.
@@ -24,18 +37,7 @@ class HideHiddenTests(ClearHiddenTests):
 # The summary at the top of each feedback page
 # --------------------------------------------------------------------------------------------
 
-#: Sentences of the summary (texts students read, kept together).
-SUMMARY_TITLE = "Your grade at a glance"
-SUMMARY_INTRO = ("Every graded part with its points; for each check that did not pass, what it "
-                 "found and what to try. Your notebook, as it was graded, follows below.")
-NO_MESSAGE = "This check did not pass; its cell below shows what it found."
-AWAITING = "Graded by hand: not graded yet."
-STOPPED = "Not graded: the notebook stopped before this check ran (see the cell below)."
-LATE_ON_TIME = "Submitted {submitted}, due {due}: on time."
-LATE_GRACE = "Submitted {submitted}, due {due}: {late} late, within the grace period: no penalty."
-LATE_PENALTY = ("Submitted {submitted}, due {due}: {late} late, so {penalty:g} points are taken "
-                "off ({rule}).")
-EXTENDED = " (your extended due date)"
+# The summary's sentences are in `keras_course.messages` ("students: feedback").
 
 
 def _duration(seconds: float) -> str:
@@ -112,7 +114,8 @@ class FeedbackSummary(NbGraderPreprocessor):
                 message = "" if score is not None and float(score) >= points else \
                     (_message(cell) or NO_MESSAGE)
             else:
-                what = "Your written answer" if cell.cell_type == "markdown" else "Your code"
+                what = messages.PART_WRITTEN if cell.cell_type == "markdown" else \
+                    messages.PART_CODE
                 message = AWAITING if score is None else ""
             if not parts or parts[-1][0] != heading:
                 parts.append((heading, []))
@@ -181,10 +184,9 @@ class FeedbackSummary(NbGraderPreprocessor):
         elif late.in_grace or not penalty:
             text = LATE_GRACE.format(**values)
         else:
-            rule = ("more than the cutoff: the score is zero" if late.zero else
-                    f"{late.units} started {policy.per}{'s' if late.units != 1 else ''} at "
-                    f"{policy.penalty_percent:g}% of the points each, at most "
-                    f"{policy.cap_percent:g}%")
+            rule = messages.LATE_RULE_ZERO if late.zero else messages.LATE_RULE_UNITS.format(
+                units=late.units, per=policy.per, plural="s" if late.units != 1 else "",
+                percent=policy.penalty_percent, cap=policy.cap_percent)
             text = LATE_PENALTY.format(**values, penalty=penalty, rule=rule)
         return f"<p class=kc-late>{_inline(text)}</p>"
 

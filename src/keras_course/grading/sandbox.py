@@ -87,9 +87,9 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, List, Unicode
 
+from .. import messages
+from ..messages import TRUNCATED, WITHHELD
 from .evidence import hidden_lines, kernel_parts, kernel_source
-
-TRUNCATED = "... output truncated here: this cell printed more than the grader keeps ...\n"
 
 
 class SandboxUnavailableError(RuntimeError):
@@ -195,7 +195,7 @@ def _unreadable(path: Path) -> str | None:
             continue
         need = 0o005 if item.is_dir() else 0o004
         if mode & need != need:
-            return f"{item} is mode {oct(mode & 0o777)[2:]} (other users may not read it)"
+            return messages.MODE_UNREADABLE.format(path=item, mode=oct(mode & 0o777)[2:])
     return None
 
 
@@ -267,12 +267,8 @@ class Cgroup:
             _write(cpu_dir / "cpu.shares", max(1024, int(cpus * 4096)))
         except OSError as exc:
             self.remove()
-            raise SandboxUnavailableError(
-                f"could not create the kernel's cgroup ({exc}); the grader runs as root and "
-                f"cgroups v1 are mounted under {_CGROUP_ROOT}, so processes, memory and CPU of "
-                "the kernel must be capped there. Mount the `pids`, `memory` and `cpu` "
-                "controllers read-write, or grade as an ordinary user (limits per process "
-                "then).") from exc
+            raise SandboxUnavailableError(messages.CGROUP_FAILED.format(
+                error=exc, cgroup_root=_CGROUP_ROOT)) from exc
 
     @staticmethod
     def sweep() -> None:
@@ -341,9 +337,7 @@ class SandboxUid:
                 continue
             self.uid, self._fd = uid, fd
             return
-        raise SandboxUnavailableError(
-            f"every uid in c.SandboxedKernelManager.uid_range ({uid_range}) is in use by "
-            "another kernel: widen the range")
+        raise SandboxUnavailableError(messages.UIDS_IN_USE.format(uid_range=uid_range))
 
     def release(self) -> None:
         if self._fd is not None:
@@ -377,26 +371,17 @@ def explain_failure(stderr: str, bwrap: str) -> str:
     """What an instructor can do about a box that would not start, from its error output."""
     last = " ".join(stderr.strip().splitlines()[-3:])[-600:]
     if "setpriv" in stderr and ("No such file" in stderr or "not found" in stderr):
-        return ("`setpriv` is missing: the kernel cannot become its own unprivileged user. "
-                "Install util-linux (Debian/Ubuntu: apt-get install util-linux).")
+        return messages.NO_SETPRIV
     if any(s in stderr for s in ("No permissions to creat", "Creating new namespace failed",
                                  "setting up uid map", "unprivileged_userns",
                                  "Operation not permitted")):
-        return ("bubblewrap could not create the kernel's namespaces: this system forbids "
-                "user namespaces to ordinary users. Allow them (sysctl "
-                "kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 also sysctl "
-                "kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile for "
-                f"{bwrap}), or grade as root. ({last})")
+        return messages.NO_USER_NAMESPACES.format(bwrap=bwrap, last=last)
     for path in python_view()[0]:
         why = _unreadable(path) if os.geteuid() == 0 else None
         if why:
-            return (f"the kernel's user cannot read the Python environment {path}: {why}. "
-                    "Make it readable by other users (chmod -R o+rX on it) or grade with an "
-                    "environment that is. "
-                    f"({last})")
-    return ("the kernel's sandbox could not start Python with ipykernel and the course's "
-            f"helpers: {last or 'no error output'}. Check that the Python environment "
-            f"{sys.prefix} works and is readable by other users.")
+            return messages.ENVIRONMENT_UNREADABLE.format(path=path, why=why, last=last)
+    return messages.BOX_WONT_START.format(last=last or messages.NO_ERROR_OUTPUT,
+                                          prefix=sys.prefix)
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -445,10 +430,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _bwrap(self) -> str | None:
         bwrap = shutil.which(self.bwrap)
         if bwrap is None and self.required:
-            raise SandboxUnavailableError(
-                "bubblewrap (bwrap) is not installed, so student code cannot be contained. "
-                "Install it (Debian/Ubuntu: apt-get install bubblewrap) or, on a trusted "
-                "machine only, set c.SandboxedKernelManager.required = False.")
+            raise SandboxUnavailableError(messages.NO_BWRAP)
         return bwrap
 
     def _root(self) -> bool:
@@ -460,10 +442,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         for path in python_view()[0]:
             for secret in [root, *(Path(p).resolve() for p in self.hidden_paths)]:
                 if path == secret or path in secret.parents:
-                    raise SandboxUnavailableError(
-                        f"the Python environment or the course's helpers ({path}) contain "
-                        f"{secret}, which the kernel must not see: install the course's "
-                        "environment in a folder of its own (make creates .venv).")
+                    raise SandboxUnavailableError(messages.VIEW_HOLDS_SECRET.format(
+                        path=path, secret=secret))
         if self._root() and shutil.which("setpriv") is None:
             raise SandboxUnavailableError(explain_failure("setpriv: not found", self.bwrap))
 
@@ -586,13 +566,6 @@ def _payload_size(value, limit: int, max_depth: int = 64) -> int:
     return size
 
 
-#: What the graded notebook shows instead of the output of a cell that ran after hidden test
-#: calls had reached the kernel (only when the kernel stopped before the hidden calls were sent
-#: and the notebook was run again with them in place: see `SandboxedExecute`).
-WITHHELD = ("(This cell's output is not shown: the cell ran after the hidden tests had been sent "
-            "to the kernel. Your own notebook has it.)\n")
-
-
 #: The notebook metadata key where `SandboxedExecute` says how the hidden calls were sent:
 #: "last" (after the notebook's last cell) or "in place" (in their cells, as stock nbgrader).
 HIDDEN_CALLS_KEY = "keras_course_hidden_calls"
@@ -688,6 +661,7 @@ class SandboxedExecute(Execute):
         return left if timeout is None else min(timeout, left)
 
     async def _stop_kernel(self, reason: str) -> None:
+        """Stop the kernel; `reason` is a code of `messages.STOP_REASONS`."""
         self._stopped = reason
         if self.km is not None:
             try:
@@ -723,7 +697,8 @@ class SandboxedExecute(Execute):
             return
         for cell, index, source in deferred:
             if self._stopped is not None:
-                cell.outputs.append(_notice("NotRun", f"not run: {self._stopped}"))
+                cell.outputs.append(_notice("NotRun", messages.NOT_RUN.format(
+                    reason=messages.STOP_REASONS[self._stopped])))
                 continue
             part = from_dict({"cell_type": "code", "execution_count": None, "source": source,
                               "metadata": copy.deepcopy(cell.metadata), "outputs": []})
@@ -738,34 +713,32 @@ class SandboxedExecute(Execute):
     async def _execute(self, cell, cell_index, execution_count, store_history):
         if self._stopped is not None:
             if cell.cell_type == "code" and cell.source.strip():
-                cell.outputs = [_notice("NotRun", f"not run: {self._stopped}")]
+                cell.outputs = [_notice("NotRun", messages.NOT_RUN.format(
+                    reason=messages.STOP_REASONS[self._stopped]))]
             return cell
         self._current_cell = cell_index
         try:
             return await super().async_execute_cell(cell, cell_index, execution_count,
                                                     store_history)
         except DeadKernelError:
-            text = ("the kernel died while this cell ran (it exited, crashed, or was killed, "
-                    "for example for using too much memory)")
+            text = messages.KERNEL_DIED
             self.log.warning("cell %s: %s", cell_index, text)
             cell.outputs.append(_notice("DeadKernelError", text))
-            await self._stop_kernel("the kernel died in an earlier cell")
+            await self._stop_kernel("died")
             return cell
         except CellTimeoutError as exc:
             if "IOPub" in str(exc):
-                text = (f"this cell's output was still arriving {self.iopub_timeout} s after "
-                        "the cell finished, so the kernel was stopped")
+                text = messages.OUTPUT_STILL_ARRIVING.format(seconds=self.iopub_timeout)
             else:
-                text = (f"this cell ran longer than {self._get_timeout(cell)} s and did not stop "
-                        "when interrupted, so the kernel was stopped")
+                text = messages.CELL_TIMED_OUT.format(seconds=self._get_timeout(cell))
             self.log.warning("cell %s: %s", cell_index, text)
             cell.outputs.append(_notice("CellTimeoutError", text))
-            await self._stop_kernel("an earlier cell did not finish and the kernel was stopped")
+            await self._stop_kernel("timeout")
             return cell
         finally:
             if self._stopped is None and self._left() <= 0:
                 self.log.warning("cell %s: the notebook used up its time budget", cell_index)
-                await self._stop_kernel("the notebook used up its time budget in an earlier cell")
+                await self._stop_kernel("budget")
 
     # nbclient binds its synchronous `execute_cell` (what nbconvert's ExecutePreprocessor calls)
     # to its own `async_execute_cell` when the class is defined: bind it to this one.

@@ -22,6 +22,7 @@ from nbformat.notebooknode import NotebookNode, from_dict
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from .. import messages
 from ..errors import CourseCheckError
 from .evidence import (
     EvidenceError,
@@ -44,10 +45,7 @@ class ReplayImportError(ImportError):
 class _RefuseKernelModules(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in KERNEL_MODULES:
-            raise ReplayImportError(
-                f"test cells must not import `{name}` outside `@kernel_only` fixtures: the "
-                "grader checks recorded evidence without TensorFlow"
-            )
+            raise ReplayImportError(messages.REPLAY_IMPORT.format(name=name))
         return None
 
 
@@ -93,8 +91,8 @@ def verify_cell(source: str, outputs: list[dict], grade_id: str = "cell",
         return _verify_cell(source, outputs, grade_id, quiet)
     except Exception as exc:  # noqa: BLE001 - whatever the evidence held, the verdict is zero
         return Verdict(passed=False, ename="GraderError", message=(
-            f"The grader could not check test cell `{grade_id}` ({type(exc).__name__}), so it "
-            "earns no points; please tell your instructor."), detail=repr(exc)[:500])
+            messages.GRADER_COULD_NOT_CHECK.format(grade_id=grade_id, error=type(exc).__name__)),
+            detail=repr(exc)[:500])
 
 
 def _verify_cell(source: str, outputs: list[dict], grade_id: str, quiet: bool = False
@@ -107,8 +105,7 @@ def _verify_cell(source: str, outputs: list[dict], grade_id: str, quiet: bool = 
         namespace.update({n: Placeholder(n) for n in free_names(source)})
     except SyntaxError as exc:
         return Verdict(passed=False, ename="GraderError", message=(
-            f"The grader could not read test cell `{grade_id}` ({exc.msg}); "
-            "please tell your instructor."))
+            messages.GRADER_COULD_NOT_READ.format(grade_id=grade_id, error=exc.msg)))
     try:
         with _without_kernel_modules(), replaying(records, filename, hidden_lines(source),
                                                   quiet=quiet) as replay:
@@ -117,17 +114,14 @@ def _verify_cell(source: str, outputs: list[dict], grade_id: str, quiet: bool = 
         return Verdict(passed=False, ename=type(exc).__name__, message=str(exc))
     except Exception as exc:  # the instructor's test cell is broken: say so, score zero
         return Verdict(passed=False, ename="GraderError", message=(
-            f"The grader could not run test cell `{grade_id}` ({type(exc).__name__}); "
-            "please tell your instructor."), detail=repr(exc)[:500])
+            messages.GRADER_COULD_NOT_RUN.format(grade_id=grade_id, error=type(exc).__name__)),
+            detail=repr(exc)[:500])
     if replay.unused():  # the kernel recorded calls the test never made: not its evidence
         return Verdict(passed=False, ename=EvidenceError.__name__, message=(
-            f"Your kernel recorded more results in test cell `{grade_id}` than the test makes "
-            "calls, so this test earns no points. Do not change test cells or the display of "
-            "outputs; restart the kernel and run the whole notebook from the top."))
+            messages.MORE_RECORDS_THAN_CALLS.format(grade_id=grade_id)))
     if not replay.used:
         return Verdict(passed=False, ename=EvidenceError.__name__, message=(
-            f"Test cell `{grade_id}` checked nothing the kernel recorded, so it earns no points; "
-            "please tell your instructor."))
+            messages.NOTHING_CHECKED.format(grade_id=grade_id)))
     return Verdict(passed=True, ename="", message="")
 
 
