@@ -88,8 +88,8 @@ class Settings:
 
 #: The helper package's code that decides verdicts and words their messages: its fingerprint is
 #: part of every submission's, so a fixed check regrades what it grades.
-CHECK_CODE = ("checks.py", "messages.py", "describe.py", "expect.py", "errors.py",
-              "grading/evidence.py", "grading/verify.py")
+CHECK_CODE = ("checks.py", "messages.py", "describe", "expect.py", "errors.py",
+              "grading/evidence.py", "grading/verify.py", "grading/rebuild.py")
 
 
 def files_fingerprint(root: Path, job: Job) -> str:
@@ -164,8 +164,12 @@ def checks_fingerprint() -> str:
     digest = hashlib.sha256()
     for name in CHECK_CODE:
         path = package / name
-        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"")
-                      + b"\0")
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        if not files or not all(f.is_file() for f in files):  # a module moved: say so
+            raise FileNotFoundError(f"CHECK_CODE names {name}, which is not in {package}")
+        for file in files:
+            digest.update(file.relative_to(package).as_posix().encode() + b"\0"
+                          + file.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
 
 
