@@ -16,7 +16,7 @@ export PATH := $(BIN):$(PATH)
         hub hub-stop hub-reset
 
 demo: $(STAMP) $(GUARD) sandbox  ## release, a demo class, parallel autograde, feedback, grades CSV and report
-	$(PY) -m keras_course.course demo
+	$(BIN)/keras-course demo
 
 test: $(STAMP) $(GUARD) sandbox  ## the whole test suite (what .ci/run runs)
 	$(PY) -m pytest
@@ -25,40 +25,40 @@ test: $(STAMP) $(GUARD) sandbox  ## the whole test suite (what .ci/run runs)
 LAB_OPTS ?=
 
 lab: $(STAMP)  ## JupyterLab on the whole course, formgrader included (instructors)
-	$(PY) -m keras_course.lab instructor $(LAB_OPTS)
+	$(BIN)/keras-course lab instructor $(LAB_OPTS)
 
 lab-student: $(STAMP)  ## JupyterLab on release/ with Validate, nothing that needs an instructor (self-learners)
-	$(PY) -m keras_course.lab self-learner $(LAB_OPTS)
+	$(BIN)/keras-course lab self-learner $(LAB_OPTS)
 
 # The course on a JupyterHub on this machine, as root (src/keras_course/hub.py, hub/): system users,
 # nbgrader's exchange, formgrader for the instructor. make hub HUB_PORT=8000
 HUB_PORT ?= 8000
 
 hub: $(STAMP) sandbox  ## start JupyterHub with an instructor, three students and the exchange
-	$(PY) -m keras_course.hub start --port $(HUB_PORT)
+	$(BIN)/keras-course hub start --port $(HUB_PORT)
 
 hub-stop: $(STAMP)  ## stop the hub and every user's server
-	$(PY) -m keras_course.hub stop
+	$(BIN)/keras-course hub stop
 
 hub-reset: $(STAMP)  ## stop, then delete the hub's users, homes, exchange and state
-	$(PY) -m keras_course.hub reset
+	$(BIN)/keras-course hub reset
 
 release: $(STAMP)  ## regenerate release/ from source/
-	$(PY) -m keras_course.course release
+	$(BIN)/keras-course release
 
 grade: $(STAMP) $(GUARD) sandbox  ## autograde everything in submitted/, then feedback, grades CSV and report
-	$(PY) -m keras_course.course grade
+	$(BIN)/keras-course grade
 
 export: $(STAMP)  ## Canvas and Moodle grade-import CSVs in grades/ (students mapped through roster.csv)
-	$(PY) -m keras_course.course export
+	$(BIN)/keras-course export
 
 report: $(STAMP)  ## rewrite reports/index.html from the gradebook (grade and demo write it too)
-	$(PY) -m keras_course.report
+	$(BIN)/keras-course report
 
 bench: $(STAMP) $(GUARD) sandbox  ## stock nbgrader against make grade against the floor, same submissions
 	$(PY) benchmarks/grading_speed.py
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff on src/, tests/ and the source/ notebooks (CI runs it before the tests)
 	$(BIN)/ruff check src tests source
 
 $(STAMP): requirements.txt pyproject.toml
@@ -68,7 +68,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 $(GUARD): $(STAMP) src/keras_course/grading/protections.py
-	$(PY) -m keras_course.grading.protections install
+	$(BIN)/keras-course protections install
 
 # Grading runs student code inside bubblewrap (see the README): the targets that grade install it
 # when missing. Working through the notebooks (lab, lab-student) does not need it.

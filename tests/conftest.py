@@ -3,18 +3,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
+from keras_course.coursedir import nbgrader_env
+
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 
 # nbgrader runs alembic through PATH; TensorFlow's start-up lines stay off the test output.
-os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.update(nbgrader_env())
 
 #: What a temporary copy of the course holds: everything nbgrader and the demo read.
 COURSE_FILES = ("source", "release", "demo", "nbgrader_config.py")

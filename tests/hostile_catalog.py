@@ -36,6 +36,7 @@ from pathlib import Path
 
 import nbformat
 
+from keras_course import coursedir
 from keras_course.course import submit
 from keras_course.submissions import read_variant, test_cells
 
@@ -442,10 +443,7 @@ def catalog() -> list[Case]:
 # The harness.
 
 def nbgrader_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    env = coursedir.nbgrader_env()
     env.pop("KERAS_COURSE_DB_URL", None)
     # secrets of the grader's that no kernel may see (`sees_grader_secrets`)
     env["JUPYTERHUB_API_TOKEN"] = "s3cr3t-hub-token"
@@ -546,10 +544,11 @@ def hidden_snippets(source_nb: nbformat.NotebookNode) -> list[str]:
     snippets = []
     for cell in test_cells(source_nb).values():
         inside = False
+        begin, end = coursedir.hidden_markers()
         for line in cell.source.splitlines():
-            if "BEGIN HIDDEN TESTS" in line:
+            if begin in line:
                 inside = True
-            elif "END HIDDEN TESTS" in line:
+            elif end in line:
                 inside = False
             elif inside and len(line.strip()) > 12 and not line.strip().startswith("from "):
                 snippets.append(re.sub(r"\s+", "", line))
@@ -637,7 +636,7 @@ def _plain_autograde(root: Path, students: list[str], workers: int) -> subproces
     summary = (f"\n{len(failed)} submissions could not be graded (the rest were):\n"
                + "\n".join(failed) + "\n") if failed else ""
     return subprocess.CompletedProcess(
-        "nbgrader autograde", 2 if failed else feedback.returncode,
+        "nbgrader autograde", 3 if failed else feedback.returncode,  # as `keras-course grade`
         "\n".join(lines) + summary, feedback.stdout + feedback.stderr)
 
 

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
 from keras_course import checks
+from keras_course.coursedir import quiet_tf
+
+quiet_tf(os.environ)  # before anything imports TensorFlow
 
 # Sizes the zoo uses for every contract.
 INPUT_DIM, NUM_CLASSES = 20, 3

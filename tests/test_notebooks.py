@@ -10,6 +10,8 @@ import nbformat
 import pytest
 from conftest import ROOT
 
+from keras_course.coursedir import hidden_markers, is_test_cell
+
 SOURCE = sorted((ROOT / "source").glob("*/*.ipynb"))
 RELEASE = sorted((ROOT / "release").glob("*/*.ipynb"))
 POINTS_HEADING = re.compile(r"^#+ .*\((\d+(?:\.\d+)?) points?\)", re.MULTILINE)
@@ -50,8 +52,7 @@ def test_graded_cells_follow_the_naming_contract(path: Path):
             assert meta["grade_id"] in defined, \
                 f"solution cell {meta['grade_id']} defines {defined}"
             solutions[meta["grade_id"]] = cell
-    tests = [nbgrader_meta(c)["grade_id"] for c in nb.cells
-             if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")]
+    tests = [nbgrader_meta(c)["grade_id"] for c in nb.cells if is_test_cell(c)]
     assert tests, f"{path.name} has no test cells"
     for grade_id in tests:
         assert any(grade_id == f"test_{f}" or grade_id.startswith(f"test_{f}_")
@@ -66,10 +67,9 @@ def test_test_cells_are_written_as_the_grader_needs(path: Path):
     """Docstring first, no bare last expression, evidence through `call`/`submitted`, no keras."""
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
-        meta = nbgrader_meta(cell)
-        if not (meta.get("grade") and not meta.get("solution")):
+        if not is_test_cell(cell):
             continue
-        gid = meta["grade_id"]
+        gid = nbgrader_meta(cell)["grade_id"]
         tree = ast.parse(cell.source)
         assert ast.get_docstring(tree), f"{gid} does not open with a one-line docstring"
         assert not isinstance(tree.body[-1], ast.Expr) or isinstance(
@@ -103,7 +103,7 @@ def test_points_add_up_to_each_heading(path: Path):
 @pytest.mark.parametrize("path", RELEASE, ids=lambda p: p.parent.name)
 def test_release_hides_solutions_and_hidden_tests(path: Path):
     text = path.read_text()
-    for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "hidden=True", "BEGIN MARK SCHEME"):
+    for marker in ("BEGIN SOLUTION", *hidden_markers(), "hidden=True", "BEGIN MARK SCHEME"):
         assert marker not in text, f"{path} still contains {marker!r}"
 
 

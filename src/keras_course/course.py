@@ -1,47 +1,30 @@
-"""The instructor's commands: `release`, `demo` and `grade` (what `make` runs).
+"""The instructor's commands: `release`, `demo`, `grade` and `export` (`keras-course COMMAND`).
 
-    python -m keras_course.course release   # regenerate release/ from source/
-    python -m keras_course.course demo      # release, a demo class, autograde, feedback, CSV
-    python -m keras_course.course grade     # autograde what is in submitted/, feedback, CSV
-    python -m keras_course.course export    # Canvas and Moodle grade-import CSVs (roster.csv)
+    keras-course release   # regenerate release/ from source/
+    keras-course demo      # release, a demo class, autograde, feedback, CSV
+    keras-course grade     # autograde what is in submitted/, feedback, CSV
+    keras-course export    # Canvas and Moodle grade-import CSVs (roster.csv)
+
+The command line is `keras_course.cli` (`python -m keras_course.course COMMAND` runs it too);
+this module does the work and returns what it did.
 """
 from __future__ import annotations
 
-import argparse
 import csv
-import os
 import shutil
 import subprocess
 import sys
 import time
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
+from .coursedir import assignments, gradebook_url, nbgrader_env, notebooks, source_notebooks
 from .grading import batch
 from .grading.batch import Progress, default_workers, find_jobs, grade_all
 from .submissions import Variant, make_submission, read_variant
-
-
-def course_root(start: Path | None = None) -> Path:
-    """The folder holding `nbgrader_config.py`, from `start` (default: here) upwards."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "nbgrader_config.py").is_file() and (folder / "source").is_dir():
-            return folder
-    raise SystemExit(f"No course here: no nbgrader_config.py next to a source/ folder above "
-                     f"{here}. "
-                     "Run this from the course repository.")
-
-
-def nbgrader_env() -> dict[str, str]:
-    """The environment for nbgrader: this Python's bin first on PATH (nbgrader calls alembic)."""
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    for key in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS"):
-        env.setdefault(key, "3" if key == "TF_CPP_MIN_LOG_LEVEL" else "0")
-    return env
 
 
 def nbgrader(root: Path, *args: str, log: Path | None = None) -> subprocess.CompletedProcess:
@@ -56,16 +39,6 @@ def nbgrader(root: Path, *args: str, log: Path | None = None) -> subprocess.Comp
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
         raise SystemExit(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode}):\n{tail}")
     return proc
-
-
-def assignments(root: Path) -> list[str]:
-    """Assignment ids: the folders of source/, in order."""
-    return sorted(p.name for p in (root / "source").iterdir()
-                  if p.is_dir() and not p.name.startswith((".", "_")))
-
-
-def notebooks(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
 
 
 def release(root: Path, log: Path | None = None) -> list[Path]:
@@ -139,12 +112,21 @@ def submitted_assignments(root: Path) -> list[str]:
     return [a for a in assignments(root) if a in found]
 
 
-#: Submissions that could not be graded in this run (the exit status reports them).
-GRADING_FAILURES: list = []
+@dataclass
+class GradeRun:
+    """What one grading run did: the grades CSV it wrote and every submission's result."""
+
+    csv_path: Path
+    results: list = field(default_factory=list)
+
+    @property
+    def failed(self) -> list:
+        """The submissions that could not be graded (each with its reason)."""
+        return [r for r in self.results if not r.ok]
 
 
 def grade(root: Path, log: Path, workers: int | None = None, force: bool = False,
-          scheduler: str | None = None) -> Path:
+          scheduler: str | None = None) -> GradeRun:
     """Autograde what needs it in submitted/ (in parallel), then feedback, grades CSV, report."""
     from .grading import protections
 
@@ -168,7 +150,7 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
           f"(already graded and unchanged: skipped)", flush=True)
     from .grading import audit
 
-    db_url = batch.course_db_url(root)
+    db_url = gradebook_url(root)
     manifest = batch.Manifest(root)
     reasons = {str(j): batch.why_grade(root, j, manifest, db_url) for j in jobs}
     if force:
@@ -188,7 +170,6 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
         print(f"\n{len(failed)} submissions could not be graded (the rest were):")
         for r in failed:
             print(f"  {r.job}: {r.reason}")
-    GRADING_FAILURES.extend(failed)
     changes = audit.compare(before, audit.read_checks(db_url, [r.job for r in results if r.ok]),
                             reasons)
     audit.write(root, reasons, changes)
@@ -218,7 +199,7 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
                                 "seconds spent grading": spent})
     except Exception as exc:  # noqa: BLE001 - the grades are in; a report problem is reported
         print(f"the report could not be written: {type(exc).__name__}: {exc}")
-    return csv_path
+    return GradeRun(csv_path, results)
 
 
 def export(root: Path, log: Path) -> list[Path]:
@@ -269,7 +250,7 @@ def summary(root: Path, csv_path: Path) -> str:
 def manual_points(root: Path, assignment: str) -> float:
     """Points of the cells graded by hand (written answers) in an assignment's notebooks."""
     total = 0.0
-    for path in notebooks(root / "source" / assignment):
+    for path in source_notebooks(root, assignment):
         for cell in nbformat.read(path, as_version=4).cells:
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade") and meta.get("solution") and cell.cell_type == "markdown":
@@ -277,48 +258,46 @@ def manual_points(root: Path, assignment: str) -> float:
     return total
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m keras_course.course", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["release", "demo", "grade", "export"])
-    parser.add_argument("--root", type=Path, default=None, help="course root (default: here)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="parallel grading workers (default: one per core)")
-    parser.add_argument("--force", action="store_true",
-                        help="regrade every submission, not only new or changed ones")
-    parser.add_argument("--scheduler", default=None,
-                        help="grade on this Dask scheduler (tcp://host:8786) instead of local "
-                             "workers (default: $KERAS_COURSE_DASK_SCHEDULER)")
-    args = parser.parse_args(argv)
-    root = course_root(args.root)
+@dataclass
+class Outcome:
+    """What a command did: the files it wrote, and the submissions it could not grade."""
+
+    written: list[Path] = field(default_factory=list)
+    ungraded: list = field(default_factory=list)
+
+
+def run_command(command: str, root: Path, workers: int | None = None, force: bool = False,
+                scheduler: str | None = None) -> Outcome:
+    """`release`, `demo`, `grade` or `export` on the course in `root`, saying what it wrote."""
     log = root / "grades" / "nbgrader.log"
-    started = time.monotonic()
-    if args.command in ("release", "demo"):
-        written = release(root, log=log)
-        print(f"release/: {len(written)} student notebooks regenerated from source/")
-    if args.command == "demo":
+    outcome = Outcome()
+    if command in ("release", "demo"):
+        outcome.written += release(root, log=log)
+        print(f"release/: {len(outcome.written)} student notebooks regenerated from source/")
+    if command == "demo":
         print(f"submitted/: {build_demo_class(root, log)} demo submissions")
-    if args.command in ("demo", "grade"):
-        force = args.force or args.command == "demo"
-        csv_path = grade(root, log, workers=args.workers, force=force, scheduler=args.scheduler)
+    if command in ("demo", "grade"):
+        run = grade(root, log, workers=workers, force=force or command == "demo",
+                    scheduler=scheduler)
+        outcome.written.append(run.csv_path)
+        outcome.ungraded = run.failed
         print()
-        print(summary(root, csv_path))
+        print(summary(root, run.csv_path))
         print()
         print(f"autograded notebooks: {root / 'autograded'}")
         print(f"feedback:             {root / 'feedback'}")
-        print(f"grades CSV:           {csv_path}")
+        print(f"grades CSV:           {run.csv_path}")
         print(f"report:               {root / 'reports' / 'index.html'}")
         print(f"nbgrader log:         {log}")
-    if args.command == "export":
-        for path in export(root, log):
+    if command == "export":
+        outcome.written += export(root, log)
+        for path in outcome.written:
             print(f"{path.stem.capitalize()} grade import: {path}")
         print(f"missing students:     {root / 'grades' / 'lms_missing.txt'}")
-    print(f"{args.command} finished in {time.monotonic() - started:.0f} s")
-    if GRADING_FAILURES:
-        print(f"{len(GRADING_FAILURES)} submissions could not be graded: see the list above.")
-        return 2
-    return 0
+    return outcome
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # the program is keras_course.cli; this spelling still works
+    from keras_course.cli import main
+
     sys.exit(main())

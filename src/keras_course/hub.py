@@ -1,9 +1,9 @@
 """The course on a JupyterHub on this machine: `make hub`, `make hub-stop`, `make hub-reset`.
 
-    python -m keras_course.hub start [--port 8000]  # set up (idempotent) and start; run as root
-    python -m keras_course.hub stop                 # stop the hub and every user's server
-    python -m keras_course.hub reset                # stop, then delete the hub's users, homes,
-                                                    # exchange and state (the environment stays)
+    keras-course hub start [--port 8000]  # set up (idempotent) and start; run as root
+    keras-course hub stop                 # stop the hub and every user's server
+    keras-course hub reset                # stop, then delete the hub's users, homes,
+                                          # exchange and state (the environment stays)
 
 `start` does, each step only when not done yet:
 
@@ -23,7 +23,6 @@
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -39,6 +38,8 @@ import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from .coursedir import path_with_first
 
 #: The repository this module was installed from (its hub/ folder holds the hub's config).
 REPO = Path(__file__).resolve().parents[2]
@@ -352,9 +353,9 @@ def start(site: Site, passwords: dict[str, str] | None = None, timeout: float = 
     site_file(site).write_text(json.dumps(asdict(site), indent=2))
     venv = Path(site.venv)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "VIRTUAL_ENV"))}
-    env.update(KERAS_HUB_SITE=str(site_file(site)),
-               PATH=f"{venv / 'bin'}{os.pathsep}{os.path.dirname(ensure_proxy())}"
-                    f"{os.pathsep}/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+    system = os.pathsep.join([os.path.dirname(ensure_proxy()), "/usr/local/bin", "/usr/bin",
+                              "/bin", "/usr/sbin", "/sbin"])
+    env.update(KERAS_HUB_SITE=str(site_file(site)), PATH=path_with_first(venv / "bin", system))
     log = site.state / "jupyterhub.log"
     with log.open("a") as out:
         proc = subprocess.Popen([str(venv / "bin" / "jupyterhub"), "-f",
@@ -431,32 +432,30 @@ def reset(site: Site) -> None:
     shutil.rmtree(site.srv, ignore_errors=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m keras_course.hub", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["start", "stop", "reset"])
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--name", default="keras-course-hub")
-    args = parser.parse_args(argv)
-    site = load_site(args.name) or Site(name=args.name)
-    if args.command == "start":
-        site.port, site.hub_port, site.proxy_api_port = args.port, 0, 0
+def run_command(action: str, port: int = 8000, name: str = "keras-course-hub") -> list[str]:
+    """`start`, `stop` or `reset` the hub called `name`; returns the lines to show."""
+    site = load_site(name) or Site(name=name)
+    if action == "start":
+        site.port, site.hub_port, site.proxy_api_port = port, 0, 0
         passwords = start(site)
-        say(f"JupyterHub is running at {site.url} (log {site.state / 'jupyterhub.log'})")
+        lines = [f"JupyterHub is running at {site.url} (log {site.state / 'jupyterhub.log'})"]
         for user, password in passwords.items():
             role = "instructor" if user == site.instructor else "student"
-            say(f"  {role:10} {user:10} password {password}")
-        say(f"passwords are kept in {site.state / 'passwords.txt'} (root only); "
-            "`make hub-stop` stops it, `make hub-reset` deletes its users and exchange")
-    elif args.command == "stop":
+            lines.append(f"  {role:10} {user:10} password {password}")
+        return lines + [f"passwords are kept in {site.state / 'passwords.txt'} (root only); "
+                        "`make hub-stop` stops it, `make hub-reset` deletes its users and "
+                        "exchange"]
+    if action == "stop":
         stop(site)
-        say("stopped")
-    else:
+        return ["stopped"]
+    if action == "reset":
         reset(site)
-        say(f"users {', '.join(site.users)}, their homes and {site.srv} deleted "
-            f"(the environment {site.venv} stays)")
-    return 0
+        return [f"users {', '.join(site.users)}, their homes and {site.srv} deleted "
+                f"(the environment {site.venv} stays)"]
+    raise ValueError(f"the hub's commands are start, stop and reset, not {action!r}")
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # the program is keras_course.cli; this spelling still works
+    from keras_course.cli import main
+
+    sys.exit(main(["hub", *sys.argv[1:]]))

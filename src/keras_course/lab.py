@@ -1,7 +1,7 @@
 """JupyterLab on the course, the way `make lab` and `make lab-student` start it.
 
-    python -m keras_course.lab instructor     # the whole course: formgrader, create assignment
-    python -m keras_course.lab self-learner   # release/ only: the notebooks and Validate
+    keras-course lab instructor     # the whole course: formgrader, create assignment
+    keras-course lab self-learner   # release/ only: the notebooks and Validate
 
 Further arguments go to `jupyter lab` (`--no-browser`, `--port 8890`, ...).
 
@@ -24,8 +24,7 @@ import os
 import sys
 from pathlib import Path
 
-from .course import course_root
-from .notebook import QUIET_TF_ENV
+from .coursedir import nbgrader_env
 
 #: Configuration folders (for `JUPYTER_CONFIG_PATH`), by mode.
 CONFIG_DIRS = {"self-learner": Path(__file__).parent / "labconfig" / "self_learner"}
@@ -39,11 +38,7 @@ def lab_command(mode: str, root: Path, extra: list[str]) -> tuple[list[str], Pat
     if mode not in START_DIRS:
         raise ValueError(f"mode must be one of {sorted(START_DIRS)}, not {mode!r}")
     cwd = (root / START_DIRS[mode]).resolve()
-    env = dict(os.environ)
-    # nbgrader (formgrader's gradebook) runs `alembic` through PATH.
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    for key, value in QUIET_TF_ENV.items():
-        env.setdefault(key, value)
+    env = nbgrader_env()  # formgrader's gradebook: nbgrader runs `alembic` through PATH
     if mode in CONFIG_DIRS:
         paths = [str(CONFIG_DIRS[mode]), *filter(None, env.get("JUPYTER_CONFIG_PATH", "")
                                                  .split(os.pathsep))]
@@ -55,21 +50,15 @@ def lab_command(mode: str, root: Path, extra: list[str]) -> tuple[list[str], Pat
     return args + list(extra), cwd, env
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in START_DIRS or argv[0] in ("-h", "--help"):
-        print(__doc__)
-        return 0 if argv and argv[0] in ("-h", "--help") else 2
-    mode, extra = argv[0], argv[1:]
-    root = None
-    if extra[:1] == ["--root"] and len(extra) >= 2:
-        root, extra = Path(extra[1]), extra[2:]
-    args, cwd, env = lab_command(mode, course_root(root), extra)
+def start_lab(mode: str, root: Path, extra: list[str]) -> None:
+    """Replace this process by JupyterLab for `mode` on the course in `root`."""
+    args, cwd, env = lab_command(mode, root, extra)
     print(f"JupyterLab for the {mode} in {cwd}", flush=True)
     os.chdir(cwd)
-    os.execve(sys.executable, args, env)  # replaces this process: Ctrl-C reaches Jupyter directly
-    return 0  # not reached
+    os.execve(sys.executable, args, env)  # Ctrl-C reaches Jupyter directly
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # the program is keras_course.cli; this spelling still works
+    from keras_course.cli import main
+
+    sys.exit(main(["lab", *sys.argv[1:]]))

@@ -39,6 +39,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Unicode
 
+from .coursedir import gradebook_url
+
 ROSTER_FILE = "roster.csv"
 ROSTER_COLUMNS = ("student_id", "lms_id", "sis_id", "login", "name", "email", "section")
 CANVAS_FIXED = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -191,8 +193,6 @@ class MoodleExport(_RosterExport):
 
 def export_missing(root: Path, db_url: str | None = None) -> Missing:
     """Students missing from the roster or the gradebook (what `make export` lists)."""
-    from .grading.batch import course_db_url
-
-    with Gradebook(db_url or course_db_url(Path(root))) as gb:
+    with Gradebook(db_url or gradebook_url(Path(root))) as gb:
         _, scores = final_scores(gb)
     return missing(read_roster(Path(root) / ROSTER_FILE), scores)

@@ -7,9 +7,7 @@ import sys
 import textwrap
 from types import ModuleType
 
-#: Environment that keeps TensorFlow's C++ start-up lines off stderr. nbgrader scores any
-#: stderr output of a test cell as a failure, so this matters for grades, not only looks.
-QUIET_TF_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+from .coursedir import quiet_tf
 
 #: Width a failed check's message is wrapped to: nbgrader's Validate dialog shows it in a box
 #: that does not wrap long lines, and the notebook's error output reads better short.
@@ -38,8 +36,7 @@ def _stderr_to_devnull():
 
 def import_keras() -> ModuleType:
     """Import Keras 3 (on TensorFlow) with TensorFlow's start-up log lines kept off the screen."""
-    for key, value in QUIET_TF_ENV.items():
-        os.environ.setdefault(key, value)
+    quiet_tf(os.environ)  # before TensorFlow is imported, or it has printed already
     if "keras" not in sys.modules:
         with _stderr_to_devnull():
             import keras  # noqa: F401

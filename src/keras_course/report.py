@@ -1,6 +1,6 @@
 """How the class did, on one page: `reports/index.html` with its plots as PNG files.
 
-    python -m keras_course.report [--root COURSE]      # also run by `make grade` and `make demo`
+    keras-course report [--root COURSE] [--out DIR]   # also run by `make grade` and `make demo`
 
 Read from the gradebook (whatever `nbgrader_config.py` points at: SQLite or PostgreSQL), the
 autograded notebooks, and `grades/failures.json` (written by the grading run). For each
@@ -16,7 +16,6 @@ gained or lost points on which check after the tests or checks changed.
 """
 from __future__ import annotations
 
-import argparse
 import html
 import json
 import statistics
@@ -24,6 +23,8 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .coursedir import gradebook_url, is_test_cell, notebooks, source_notebooks
 
 #: Error names in an autograded notebook that mean the kernel did not finish normally.
 STOPPED = {
@@ -101,14 +102,8 @@ def _check_order(root: Path, assignment: str) -> list[str]:
     """Autograded test cells of the assignment's source notebooks, in notebook order."""
     import nbformat
 
-    order = []
-    for path in sorted((root / "source" / assignment).glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
-                order.append(meta["grade_id"])
-    return order
+    return [cell.metadata["nbgrader"]["grade_id"] for path in source_notebooks(root, assignment)
+            for cell in nbformat.read(path, as_version=4).cells if is_test_cell(cell)]
 
 
 def _stopped_reasons(notebook: Path) -> list[str]:
@@ -130,10 +125,8 @@ def collect(root: Path, db_url: str | None = None) -> ClassReport:
     """Everything the report shows, read from the gradebook and the grading run's files."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    from .grading.batch import course_db_url
-
     root = Path(root)
-    db_url = db_url or course_db_url(root)
+    db_url = db_url or gradebook_url(root)
     subs: list[Submission] = []
     max_points: dict[str, float] = {}
     with Gradebook(db_url) as gb:
@@ -174,7 +167,7 @@ def failure_messages(root: Path, report: ClassReport) -> dict[str, dict[str, Cou
         if not failed:
             continue
         folder = Path(root) / "autograded" / sub.student / sub.assignment
-        for notebook in sorted(folder.glob("*.ipynb")):
+        for notebook in notebooks(folder):
             try:
                 cells = json.loads(notebook.read_text()).get("cells", [])
             except (OSError, ValueError):
@@ -203,7 +196,7 @@ def flags(root: Path, report: ClassReport) -> list[Flag]:
             continue
         folder = Path(root) / "autograded" / sub.student / sub.assignment
         stopped = []
-        for notebook in sorted(folder.glob("*.ipynb")):
+        for notebook in notebooks(folder):
             stopped += [r for r in _stopped_reasons(notebook) if r not in stopped]
         if stopped:
             out.append(Flag(sub.student, sub.assignment, "timed out or stopped",
@@ -422,19 +415,7 @@ def _insight_html(report: ClassReport, root: Path) -> str:
     return "\n".join(parts)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m keras_course.report", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", type=Path, default=None, help="course root (default: here)")
-    parser.add_argument("--out", type=Path, default=None, help="folder (default: reports/)")
-    args = parser.parse_args(argv)
-    from .course import course_root
+if __name__ == "__main__":  # the program is keras_course.cli; this spelling still works
+    from keras_course.cli import main
 
-    root = course_root(args.root)
-    index = write_report(root, args.out)
-    print(f"report: {index}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["report", *sys.argv[1:]]))

@@ -18,6 +18,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from .coursedir import is_test_cell
+
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 
 
@@ -29,9 +31,7 @@ def solution_cells(nb: NotebookNode) -> dict[str, NotebookNode]:
 
 def test_cells(nb: NotebookNode) -> dict[str, NotebookNode]:
     """The autograded test cells, by `grade_id`."""
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade")
-            and not c.metadata["nbgrader"].get("solution")}
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if is_test_cell(c)}
 
 
 test_cells.__test__ = False  # a helper, not a test: pytest must not collect it when imported

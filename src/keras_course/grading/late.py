@@ -299,14 +299,14 @@ def apply_policy(root: Path, db_url: str | None = None) -> list[PenaltyChange]:
     `course.toml`; returns the submissions whose penalty changed."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    from .batch import course_db_url
+    from ..coursedir import gradebook_url
 
     root = Path(root)
     policy = load_policy(root / POLICY_FILE)
     changes: list[PenaltyChange] = []
     if not policy.source:  # no course.toml: nbgrader's own due dates and penalties stand
         return changes
-    with Gradebook(db_url or course_db_url(root)) as gb:
+    with Gradebook(db_url or gradebook_url(root)) as gb:
         for assignment in gb.assignments:
             try:
                 subs = gb.assignment_submissions(assignment.name)

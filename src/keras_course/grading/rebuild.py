@@ -42,6 +42,7 @@ import time
 from typing import Any
 
 from .. import messages
+from ..coursedir import QUIET_TF_ENV
 
 #: Classes refused even though Keras ships them: they run arbitrary Python or foreign code.
 REFUSED_CLASSES = frozenset({
@@ -473,8 +474,7 @@ class RebuildService:
             return
         env = {key: value for key, value in os.environ.items()
                if key in ("PATH", "HOME", "LANG", "LC_ALL", "VIRTUAL_ENV", "PYTHONPATH")}
-        env.update({"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
-                    "CUDA_VISIBLE_DEVICES": "", "PYTHONSAFEPATH": "1",
+        env.update({**QUIET_TF_ENV, "CUDA_VISIBLE_DEVICES": "", "PYTHONSAFEPATH": "1",
                     "OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1",
                     "TF_NUM_INTEROP_THREADS": "1", "KERAS_BACKEND": "tensorflow"})
         self.started_at = time.monotonic()

@@ -32,6 +32,8 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 
+from ..coursedir import hidden_markers
+
 #: Keys of nbgrader's cell metadata that the gradebook decides.
 FLAGS = ("grade", "solution", "locked", "task")
 
@@ -71,8 +73,8 @@ class KeepFirstIds(NbGraderPreprocessor):
 
 
 def _without_hidden_tests(source: str) -> str:
-    return re.sub(r"[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", "", source,
-                  flags=re.S)
+    begin, end = (re.escape(marker) for marker in hidden_markers())
+    return re.sub(rf"[ \t]*### {begin}.*?### {end}[ \t]*\n?", "", source, flags=re.S)
 
 
 def _normalised(source: str) -> str:
