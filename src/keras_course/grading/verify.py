@@ -51,12 +51,18 @@ class _RefuseKernelModules(importlib.abc.MetaPathFinder):
 
 @contextmanager
 def _without_kernel_modules() -> Iterator[None]:
+    """Replay as in the grader's process, where no kernel module is loaded: one that this
+    process loaded already (a test run, a notebook) is set aside meanwhile, so importing it is
+    refused here too."""
     finder = _RefuseKernelModules()
+    loaded = {name: sys.modules.pop(name) for name in list(sys.modules)
+              if name.split(".")[0] in KERNEL_MODULES}
     sys.meta_path.insert(0, finder)
     try:
         yield
     finally:
         sys.meta_path.remove(finder)
+        sys.modules.update(loaded)
 
 
 def free_names(source: str) -> set[str]:
