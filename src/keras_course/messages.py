@@ -665,11 +665,14 @@ NOTHING_CHECKED = ("Test cell `{grade_id}` checked nothing the kernel recorded, 
 KERNEL_DIED = ("the kernel died while this cell ran (it exited, crashed, or was killed, for "
                "example for using too much memory)")
 OUTPUT_STILL_ARRIVING = ("this cell's output was still arriving {seconds} s after the cell "
-                         "finished, so the kernel was stopped")
+                         "finished, so the kernel was stopped. Print less from this cell, then "
+                         "run the whole notebook again.")
 CELL_TIMED_OUT = ("this cell ran longer than {seconds} s and did not stop when interrupted, so "
-                  "the kernel was stopped")
+                  "the kernel was stopped. Make it finish sooner (fewer epochs, a smaller "
+                  "loop), then run the whole notebook again.")
 #: A cell after the kernel was stopped; `{reason}` is one of `STOP_REASONS`.
-NOT_RUN = "not run: {reason}"
+NOT_RUN = ("not run: {reason}. Fix the cell whose notice above says why, then run the whole "
+           "notebook again.")
 #: Why the kernel was stopped, by the code `SandboxedExecute` keeps.
 STOP_REASONS = {
     "died": "the kernel died in an earlier cell",
@@ -677,11 +680,12 @@ STOP_REASONS = {
     "budget": "the notebook used up its time budget in an earlier cell",
 }
 #: The last line of a cell's output once it printed more than the grader keeps.
-TRUNCATED = "... output truncated here: this cell printed more than the grader keeps ...\n"
+TRUNCATED = ("Output truncated here: this cell printed more than the grader keeps. Print less "
+             "to see all of it.\n")
 #: What the graded notebook shows instead of the output of a cell that ran after hidden test
 #: calls had reached the kernel (see `SandboxedExecute`).
-WITHHELD = ("(This cell's output is not shown: the cell ran after the hidden tests had been "
-            "sent to the kernel. Your own notebook has it.)\n")
+WITHHELD = ("This cell's output is not shown: the cell ran after the hidden tests had been sent "
+            "to the kernel. Your own notebook has it.\n")
 
 # --------------------------------------------------------------------------- students: feedback
 # The summary at the top of each feedback page (grading/feedback.py).
@@ -736,8 +740,8 @@ NO_ERROR_OUTPUT = "no error output"
 VIEW_HOLDS_SECRET = (
     "the Python environment or the course's helpers ({path}) contain {secret}, which the kernel "
     "must not see: install the course's environment in a folder of its own (make creates .venv).")
-UIDS_IN_USE = ("every uid in c.SandboxedKernelManager.uid_range ({uid_range}) is in use by "
-               "another kernel: widen the range")
+UIDS_IN_USE = ("Every uid in c.SandboxedKernelManager.uid_range ({uid_range}) is in use by "
+               "another kernel: widen the range.")
 CGROUP_FAILED = (
     "could not create the kernel's cgroup ({error}); the grader runs as root and cgroups v1 are "
     "mounted under {cgroup_root}, so processes, memory and CPU of the kernel must be capped "
@@ -747,5 +751,5 @@ CGROUP_FAILED = (
 # --------------------------------------------------------------------------- instructors: replay
 # Why the instructor's test cell could not be replayed (grading/verify.py, in the log).
 
-REPLAY_IMPORT = ("test cells must not import `{name}` outside `@kernel_only` fixtures: the "
-                 "grader checks recorded evidence without TensorFlow")
+REPLAY_IMPORT = ("Test cells must not import `{name}` outside `@kernel_only` fixtures: the "
+                 "grader checks recorded evidence without TensorFlow.")
