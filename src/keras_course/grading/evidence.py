@@ -357,19 +357,19 @@ def _read_names(statement: ast.stmt) -> set[str]:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
 
 
-#: nbgrader's markers around hidden tests (`ClearHiddenTests`' defaults).
-BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
-
-
 def hidden_lines(source: str) -> frozenset[int]:
-    """Line numbers (from 1) of a cell's hidden tests, markers included."""
+    """Line numbers (from 1) of a cell's hidden tests, markers included (nbgrader's markers,
+    as `coursedir.hidden_markers` reads them)."""
+    from ..coursedir import hidden_markers
+
+    begin, end = hidden_markers()
     lines, inside = set(), False
     for number, line in enumerate(source.splitlines(), start=1):
-        if BEGIN_HIDDEN in line:
+        if begin in line:
             inside = True
         if inside:
             lines.add(number)
-        if END_HIDDEN in line:
+        if end in line:
             inside = False
     return frozenset(lines)
 

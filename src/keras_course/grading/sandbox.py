@@ -83,11 +83,11 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import from_dict
-from nbgrader import utils
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, List, Unicode
 
 from .. import messages
+from ..coursedir import is_test_cell
 from ..messages import TRUNCATED, WITHHELD
 from .evidence import hidden_lines, kernel_parts, kernel_source
 
@@ -571,10 +571,6 @@ def _payload_size(value, limit: int, max_depth: int = 64) -> int:
 HIDDEN_CALLS_KEY = "keras_course_hidden_calls"
 
 
-def _is_test(cell) -> bool:
-    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
-
-
 class SandboxedExecute(Execute):
     """nbgrader's Execute with the kernel sandboxed, output capped and a notebook time budget.
 
@@ -628,7 +624,7 @@ class SandboxedExecute(Execute):
             again, resources = self._run(again, resources, None, defer=False)
             hidden_seen = False
             for index, cell in enumerate(again.cells):
-                if _is_test(cell):
+                if is_test_cell(cell):
                     hidden_seen = hidden_seen or bool(hidden_lines(cell.source))
                 elif hidden_seen and cell.cell_type == "code" and cell.get("outputs"):
                     cell.outputs = [from_dict({"output_type": "stream", "name": "stdout",
@@ -673,7 +669,7 @@ class SandboxedExecute(Execute):
                                  store_history=True):
         source = cell.source
         later = ""
-        if self.evidence_only and _is_test(cell):
+        if self.evidence_only and is_test_cell(cell):
             if self._defer:
                 cell.source, later = kernel_parts(source)
             else:

@@ -19,10 +19,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from nbformat.notebooknode import NotebookNode, from_dict
-from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from .. import messages
+from ..coursedir import is_test_cell
 from ..errors import CourseCheckError
 from .evidence import (
     EvidenceError,
@@ -172,7 +172,7 @@ class VerifyEvidence(NbGraderPreprocessor):
 
         self._hidden_last = nb.metadata.get(HIDDEN_CALLS_KEY) == "last"
         for cell in nb.cells:
-            if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
+            if is_test_cell(cell):
                 try:
                     models = recorded_models(parse_records(cell.get("outputs", [])))
                 except Exception:  # noqa: BLE001 - the cell's own verification reports it
@@ -188,7 +188,7 @@ class VerifyEvidence(NbGraderPreprocessor):
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, cell_index):
-        if not (cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)):
+        if not is_test_cell(cell):
             return cell, resources
         grade_id = str(cell.metadata["nbgrader"].get("grade_id", f"cell {cell_index}"))
         outputs = cell.get("outputs", [])
