@@ -65,7 +65,10 @@ def run(mode: str, base: Path, workers: int) -> tuple[hc.BatchResult, list[hc.Ca
     cases = hc.honest_cases() + hc.catalog()
     root = hc.make_course(base / mode / "course", stock=mode == "stock")
     print(f"grading {len(cases)} submissions with the {mode} configuration ...", flush=True)
-    result = hc.grade_batch(root, cases, workers=workers, settle=12 if mode == "stock" else 3)
+    # stock nbgrader is graded the way an instructor runs it, one `nbgrader autograde` per
+    # submission (`make grade` refuses a configuration without the course's protections)
+    result = hc.grade_batch(root, cases, workers=workers, settle=12 if mode == "stock" else 3,
+                            path="nbgrader autograde" if mode == "stock" else "make grade")
     print(f"  {result.seconds:.0f} s", flush=True)
     return result, cases
 
