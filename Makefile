@@ -12,7 +12,7 @@ GUARD  := $(VENV)/etc/jupyter/nbgrader_config.py
 # nbgrader runs `alembic` through PATH, so the environment's bin comes first.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: demo test lab lab-student release grade export report bench lint clean sandbox \
+.PHONY: demo test lab lab-student release grade export report bench lint typecheck clean sandbox \
         hub hub-stop hub-reset
 
 demo: $(STAMP) $(GUARD) sandbox  ## release, a demo class, parallel autograde, feedback, grades CSV and report
@@ -60,6 +60,9 @@ bench: $(STAMP) $(GUARD) sandbox  ## stock nbgrader against make grade against t
 
 lint: $(STAMP)  ## ruff on src/, tests/ and the source/ notebooks (CI runs it before the tests)
 	$(BIN)/ruff check src tests source
+
+typecheck: $(STAMP)  ## mypy on the helper package, src/keras_course (CI runs it after lint)
+	$(BIN)/mypy
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

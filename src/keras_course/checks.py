@@ -151,7 +151,8 @@ def _check_one_output(description: Description, position: int | None, item: Mapp
         found_shape = item.get("shape")
         if found_shape is None and item.get("units") is not None and not description.get("built"):
             # Unbuilt model: only the last dimension is known (the last layer's units).
-            expected_last = _norm_shape(expected_shape)[-1] if expected_shape else None
+            normalised = _norm_shape(expected_shape) if expected_shape else None
+            expected_last = normalised[-1] if normalised else None
             if expected_last != item["units"]:
                 return _fail("outputs", messages.wrong_output_shape(
                     position, name, ["...", item["units"]], expected_shape))
@@ -214,7 +215,8 @@ def _expected_layer(entry: Any) -> g.Signature:
 
 
 def _matches(expected: g.Signature, found: g.Signature) -> bool:
-    return (str(found[0]).lower() == expected[0].lower()
+    # `_expected_layer` makes `expected[0]` a str; a found layer may lack a class name
+    return (str(found[0]).lower() == str(expected[0]).lower()
             and (expected[1] is None or found[1] == expected[1])
             and (expected[2] is None or found[2] == expected[2]))
 
@@ -377,7 +379,7 @@ def check_shared(description: Description, inputs: Iterable[str], units: int | N
             layer = shared[0]
             return _fail("shared", messages.shared_not_serving(
                 layer["layer"], wanted, g.serves(graph, layer["calls"], chosen)))
-        firsts = []
+        firsts: list[str] = []
         for node in chosen.values():
             firsts.extend(graph.nodes[s]["layer"] for s in graph.successors(node))
         return _fail("shared", messages.nothing_shared(wanted, list(dict.fromkeys(firsts))))

@@ -172,8 +172,9 @@ def build_parser(prog: str = "keras-course") -> argparse.ArgumentParser:
 
 def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     """The commands `parser` knows and their parsers, in the order `--help` lists them."""
-    for action in parser._subparsers._group_actions:  # argparse keeps them here
-        return dict(action.choices)
+    for action in parser._actions:  # argparse keeps the subcommands in one such action
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
     return {}
 
 

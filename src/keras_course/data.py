@@ -24,6 +24,13 @@ def load_digits_split(validation_fraction: float = 0.2, seed: int = 42) -> Split
 
     The data ships inside scikit-learn: nothing is downloaded.
     """
+    return Split(*_digits_arrays(validation_fraction, seed))
+
+
+def _digits_arrays(
+    validation_fraction: float, seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`x_train, y_train, x_val, y_val` of `load_digits_split`, as arrays."""
     from sklearn.datasets import load_digits
 
     digits = load_digits()
@@ -32,7 +39,7 @@ def load_digits_split(validation_fraction: float = 0.2, seed: int = 42) -> Split
     order = np.random.default_rng(seed).permutation(len(x))
     n_val = int(round(len(x) * validation_fraction))
     val, train = order[:n_val], order[n_val:]
-    return Split(x[train], y[train], x[val], y[val])
+    return x[train], y[train], x[val], y[val]
 
 
 def two_views(x: np.ndarray) -> dict[str, np.ndarray]:
@@ -47,8 +54,5 @@ def two_targets(y: np.ndarray) -> dict[str, np.ndarray]:
 
 def load_two_view(validation_fraction: float = 0.2, seed: int = 42) -> Split:
     """The digits as dicts keyed by input (`top`, `bottom`) and output (`digit`, `parity`)."""
-    flat = load_digits_split(validation_fraction, seed)
-    return Split(
-        two_views(flat.x_train), two_targets(flat.y_train),
-        two_views(flat.x_val), two_targets(flat.y_val),
-    )
+    x_train, y_train, x_val, y_val = _digits_arrays(validation_fraction, seed)
+    return Split(two_views(x_train), two_targets(y_train), two_views(x_val), two_targets(y_val))

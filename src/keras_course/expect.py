@@ -9,11 +9,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from . import checks, messages
-from .describe import describe
+from .describe import Description, describe
 from .errors import NotAModelError, error_for
 
 
-def _describe(model: Any, label: str, hidden: bool) -> dict:
+def _describe(model: Any, label: str, hidden: bool) -> Description:
     try:
         return describe(model, label=label)
     except NotAModelError:

@@ -10,7 +10,7 @@ import networkx as nx
 #: How many input-to-output paths a chain check looks at (contract models have one or two).
 MAX_PATHS = 500
 
-Signature = tuple[str, Any, Any]
+Signature = tuple[str | None, Any, Any]
 
 
 def to_digraph(description: Mapping[str, Any]) -> nx.DiGraph:

@@ -433,8 +433,8 @@ _OPTIMIZER_CLASSES = {
 }
 
 
-def wrong_optimizer(found: Any, expected: str) -> str:
-    cls = _OPTIMIZER_CLASSES.get(expected)
+def wrong_optimizer(found: Any, expected: str | None) -> str:
+    cls = _OPTIMIZER_CLASSES.get(expected) if expected is not None else None
     also = f" (or `keras.optimizers.{cls}()`)" if cls else ""
     return (f"Your model is compiled with optimizer `{found}`; expected `{expected}`. Pass "
             f'`optimizer="{expected}"`{also} to `model.compile`.')

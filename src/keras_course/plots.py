@@ -1,6 +1,7 @@
 """Pictures for the notebooks: learning curves and the layer graph of a model (matplotlib only)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -29,7 +30,7 @@ def plot_history(history: Any, metric: str = "accuracy"):
 GRAPH_COLOURS = {"input": "#cfe3f7", "output": "#fbd9b5", "shared": "#cdebc5", "layer": "#f2f2f2"}
 
 
-def _layer_label(layer: dict, shape: list | None) -> str:
+def _layer_label(layer: Mapping[str, Any], shape: list | None) -> str:
     """`dense_1` over `Dense(64, relu)` over `(None, 64)`: what a box of the graph says."""
     config = layer.get("config") or {}
     args = [str(config["units"])] if isinstance(config.get("units"), int) else []

@@ -8,14 +8,23 @@ lists the model's own layers from the same tree.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 
 from .. import messages
 from ..errors import NotAModelError
 from .config import ModelConfig, read_model
-from .description import SCHEMA, Description, LayerEntry, api, empty
+from .description import (
+    SCHEMA,
+    Description,
+    GraphNode,
+    LayerEntry,
+    OutputEntry,
+    SharedEntry,
+    api,
+    empty,
+)
 from .kinds import ACTIVATION_LAYERS, FUSES_ACTIVATION, KEY_CONFIG
 from .live import is_keras_model, model_evidence
 from .names import describe_compile, layer_activation, normalise_activation
@@ -89,7 +98,8 @@ def describe_model(model: ModelConfig, depth: int = 0) -> Description:
     graph = builder.graph
     output_nodes = [node for node, _ in outputs]
     moved = normalise_graph(graph, set(output_nodes))
-    out_entries, out_map = [], {}
+    out_entries: list[OutputEntry] = []
+    out_map: dict[str, str] = {}
     for (key, ref), (node, out_shape) in zip(out_refs, outputs):
         final = follow(moved, node)
         attrs = graph.nodes[final]
@@ -98,7 +108,7 @@ def describe_model(model: ModelConfig, depth: int = 0) -> Description:
         out_entries.append({"name": name, "layer": layer_name, "shape": out_shape,
                             "activation": attrs.get("activation"), "units": attrs.get("units")})
         out_map[name] = final
-    shared = []
+    shared: list[SharedEntry] = []
     for obj, calls in builder.objects.items():
         if len(calls) < 2:
             continue
@@ -131,7 +141,8 @@ def describe_model(model: ModelConfig, depth: int = 0) -> Description:
         "shared": [s["layer"] for s in shared],
         "params": params,
         "graph": {
-            "nodes": [dict(graph.nodes[n]) for n in graph.nodes],
+            # the builder sets every `GraphNode` key on each node (networkx is untyped)
+            "nodes": [cast(GraphNode, dict(graph.nodes[n])) for n in graph.nodes],
             "edges": [[a, b] for a, b in graph.edges],
             "inputs": {name: node for name, node, _ in inputs},
             "outputs": out_map,

@@ -155,5 +155,6 @@ def _built_input_shape(layer: dict) -> list | None:
 
 
 def layer_name(layer: dict) -> str:
-    config = layer.get("config") if isinstance(layer.get("config"), dict) else {}
+    raw = layer.get("config")
+    config = raw if isinstance(raw, dict) else {}
     return str(layer.get("name") or config.get("name") or layer.get("class_name") or "layer")

@@ -98,7 +98,8 @@ def normalise_optimizer(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, dict):
-        config = value.get("config") if isinstance(value.get("config"), dict) else {}
+        raw = value.get("config")
+        config = raw if isinstance(raw, dict) else {}
         inner = config.get("inner_optimizer")
         if value.get("class_name") == "LossScaleOptimizer" and inner is not None:
             return normalise_optimizer(inner)

@@ -90,7 +90,7 @@ def layer_params(class_name: str, module: Any, config: dict, in_shapes: list) ->
             return None
         weights = math.prod(kernel) * (channels // groups) * filters
         return weights + (filters if config.get("use_bias", True) else 0)
-    dims = (config.get("input_dim"), config.get("output_dim"))
-    if class_name == "Embedding" and all(isinstance(d, int) for d in dims):
-        return dims[0] * dims[1]
+    input_dim, output_dim = config.get("input_dim"), config.get("output_dim")
+    if class_name == "Embedding" and isinstance(input_dim, int) and isinstance(output_dim, int):
+        return input_dim * output_dim
     return None

@@ -117,7 +117,7 @@ class GraphBuilder:
             memo[(name, index)] = []  # guards against cycles in a hostile config
             layer = layers.get(name)
             nodes = layer.inbound if layer else None
-            if nodes is None or not 0 <= index < len(nodes):
+            if layer is None or nodes is None or not 0 <= index < len(nodes):
                 return []
             operands, shapes = [], []
             for hist_layer, hist_node, hist_tensor, tensor_shape in layer.call_tensors(index):
@@ -138,10 +138,10 @@ class GraphBuilder:
         outputs = []
         for _key, ref in model.output_refs:
             index = ref[1]
-            layer = layers.get(str(ref[0]))
-            listed = layer.inbound if layer else None
-            if (isinstance(index, int) and listed is not None and index >= len(listed)
-                    and layer.nested is not None):
+            found = layers.get(str(ref[0]))
+            listed = found.inbound if found else None
+            if (isinstance(index, int) and found is not None and listed is not None
+                    and index >= len(listed) and found.nested is not None):
                 # Keras numbers a nested model's calls from its own defining node: its first
                 # call in this model is node 1 in `output_layers` (an encoder, then a decoder)
                 index -= 1

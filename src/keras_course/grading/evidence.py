@@ -18,6 +18,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 from .. import messages
@@ -75,7 +76,7 @@ class Replay:
 
     def in_hidden_test(self) -> bool:
         """True when the innermost frame of the replayed cell is on a hidden test's line."""
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             if frame.f_code.co_filename == self.filename:
                 return frame.f_lineno in self.hidden_lines
@@ -191,6 +192,8 @@ def call(func: Callable | Placeholder, *args: Any, **kwargs: Any) -> Any:
         return _replay_call(replay, name, args, kwargs)
     label = call_label(name, args, kwargs)
     try:
+        if isinstance(func, Placeholder):  # only replay makes one, and replay returned above
+            raise TypeError("'Placeholder' object is not callable")
         result = func(*args, **kwargs)
     except Exception as exc:  # the student's code failed: report it kindly, record the failure
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -225,7 +228,8 @@ def _replay_call(replay: Replay, name: str, args: tuple, kwargs: dict) -> Any:
     label = call_label(name, args, kwargs, hidden=hidden)
     record = replay.next_record("call", label)
     recorded_args = record.get("args") if isinstance(record.get("args"), list) else None
-    recorded_kwargs = record.get("kwargs") if isinstance(record.get("kwargs"), dict) else {}
+    raw_kwargs = record.get("kwargs")
+    recorded_kwargs = raw_kwargs if isinstance(raw_kwargs, dict) else {}
     if (record.get("function") != name or recorded_args is None
             or len(recorded_args) != len(args)
             or not all(_same_argument(r, a) for r, a in zip(recorded_args, args))
@@ -285,7 +289,7 @@ def kernel_only(builder: Callable) -> Callable:
 
     wrapper.__name__ = builder.__name__
     wrapper.__doc__ = builder.__doc__
-    wrapper.__wrapped__ = builder
+    wrapper.__dict__["__wrapped__"] = builder
     return wrapper
 
 

@@ -39,10 +39,13 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import messages
 from ..coursedir import QUIET_TF_ENV
+
+if TYPE_CHECKING:  # functions here import describe when they run; this is for annotations
+    from ..describe import Description
 
 #: Classes refused even though Keras ships them: they run arbitrary Python or foreign code.
 REFUSED_CLASSES = frozenset({
@@ -198,7 +201,7 @@ def _layer_at(model: Any, path: str) -> Any:
     return layer
 
 
-def behaviour(model: Any, description: dict) -> dict:
+def behaviour(model: Any, description: Description) -> dict:
     """What the rebuilt model does: which inputs move each output; which skips carry."""
     import keras
     import numpy as np
@@ -243,7 +246,7 @@ def behaviour(model: Any, description: dict) -> dict:
     return {"moves": moves, "skips": skips}
 
 
-def keras_facts(model: Any, description: dict) -> None:
+def keras_facts(model: Any, description: Description) -> None:
     """Shapes and parameter counts from Keras itself, written into `description`."""
     def shape(tensor: Any) -> list:
         return [None if d is None else int(d) for d in tuple(tensor.shape)]
@@ -254,8 +257,8 @@ def keras_facts(model: Any, description: dict) -> None:
             item["shape"] = shape(tensor)
     outputs = list(getattr(model, "outputs", None) or []) if inputs else []
     if outputs and len(outputs) == len(description["outputs"]):
-        for item, tensor in zip(description["outputs"], outputs):
-            item["shape"] = shape(tensor)
+        for out, tensor in zip(description["outputs"], outputs):
+            out["shape"] = shape(tensor)
     if not inputs:
         return
     description["params"] = int(model.count_params())
@@ -366,7 +369,7 @@ def _in_fork(texts: list[str]) -> list[dict] | dict:
             resource.setrlimit(resource.RLIMIT_CPU, (CPU_LIMIT, CPU_LIMIT))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
             resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
-            answers = []
+            results: list[dict] = []
             for text in texts:
                 started = time.monotonic()
                 try:
@@ -377,11 +380,12 @@ def _in_fork(texts: list[str]) -> list[dict] | dict:
                     answer = {"ok": False, "kind": "rebuild", "class_name": "",
                               "detail": repr(exc)[:300]}
                 answer["seconds"] = round(time.monotonic() - started, 3)
-                answers.append(answer)
-            _write_frame(write_end, json.dumps(answers).encode())
+                results.append(answer)
+            _write_frame(write_end, json.dumps(results).encode())
         finally:
             os._exit(0)
     os.close(write_end)
+    answers: list[dict] | dict | None
     try:
         answers = json.loads(_read_frame(read_end, time.monotonic() + WALL_LIMIT))
     except TimeoutError:
@@ -489,14 +493,16 @@ class RebuildService:
         if proc is None:
             return
         with contextlib.suppress(OSError):
-            proc.stdin.close()
+            if proc.stdin is not None:  # always a pipe (`start`)
+                proc.stdin.close()
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
         with contextlib.suppress(OSError):
-            proc.stdout.close()
+            if proc.stdout is not None:
+                proc.stdout.close()
 
     def _ask(self, texts: list[str]) -> list[dict]:
         self.start()
@@ -573,7 +579,7 @@ def recorded_models(records: list[dict]) -> list[str]:
     return texts
 
 
-def describe_recorded(evidence: Any) -> dict:
+def describe_recorded(evidence: Any) -> Description:
     """The description the grader decides on: of the model it rebuilt from `evidence`.
 
     The compile settings are plain names the checks compare; they come from the evidence.

@@ -226,8 +226,8 @@ def view_args(tmp_size: int, shm_size: int) -> list[str]:
              "--perms", "1777", "--size", str(tmp_size), "--tmpfs", "/tmp",
              "--perms", "1777", "--size", str(shm_size), "--tmpfs", "/dev/shm"]
     real, links = python_view()
-    for path in real:
-        args += [*parents_args(str(path)), "--ro-bind", str(path), str(path)]
+    for real_path in real:
+        args += [*parents_args(str(real_path)), "--ro-bind", str(real_path), str(real_path)]
     for target, link in links:
         args += [*parents_args(link), "--symlink", target, link]
     return args
@@ -319,12 +319,14 @@ class SandboxUid:
     """An unprivileged uid of its own from `first-last`, held (by a lock) until released."""
 
     lock_dir = Path("/run/keras-course-uids")
+    uid: int
+    _fd: int | None
 
     def __init__(self, uid_range: str) -> None:
         import fcntl
 
-        first, _, last = uid_range.partition("-")
-        first, last = int(first), int(last or first)
+        low, _, high = uid_range.partition("-")
+        first, last = int(low), int(high or low)
         self.lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         start = (os.getpid() * 7919 + time.monotonic_ns()) % (last - first + 1)
         for i in range(last - first + 1):
@@ -474,8 +476,10 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def box_prefix(self, uid: int | None, env, cwd: str | None = None) -> list[str]:
         """bwrap (and setpriv) up to the command, for a kernel in `cwd`, or without a folder."""
-        cmd = [self._bwrap(), *view_args(self.tmp_size, self.shm_size),
-               *namespace_args(uid is not None)]
+        bwrap = self._bwrap()
+        if bwrap is None:  # `sandbox_command` found it a moment ago; fail closed if it went
+            raise SandboxUnavailableError(messages.NO_BWRAP)
+        cmd = [bwrap, *view_args(self.tmp_size, self.shm_size), *namespace_args(uid is not None)]
         for key, value in kernel_env(env, self.env_allow).items():
             cmd += ["--setenv", key, value]
         if cwd is not None:

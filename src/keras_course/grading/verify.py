@@ -68,7 +68,8 @@ def _without_kernel_modules() -> Iterator[None]:
 def free_names(source: str) -> set[str]:
     """Names a cell reads but neither binds nor gets from builtins (the student's functions)."""
     tree = ast.parse(source)
-    bound, read = set(), set()
+    bound: set[str] = set()
+    read: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
