@@ -234,7 +234,8 @@ class Manifest:
 
     def current(self, job: Job, fingerprint: str, db: str) -> bool:
         entry = self.entries.get(str(job))
-        return bool(entry) and entry.get("fingerprint") == fingerprint and entry.get("db") == db
+        return entry is not None and bool(entry) and entry.get("fingerprint") == fingerprint \
+            and entry.get("db") == db
 
     def record(self, job: Job, fingerprint: str, db: str, seconds: float,
                worker: str = "") -> None:
@@ -577,8 +578,8 @@ class _LocalWorker:
     def __init__(self, index: int, settings: Settings) -> None:
         self.index, self.settings = index, settings
         self.generation = 0
-        self.proc = None
-        self.conn = None
+        self.proc: multiprocessing.process.BaseProcess | None = None
+        self.conn: multiprocessing.connection.Connection | None = None
 
     def start(self) -> None:
         ctx = multiprocessing.get_context("spawn")
@@ -596,6 +597,7 @@ class _LocalWorker:
         """Until the worker has loaded nbgrader (or died, or `timeout` passed)."""
         if self.proc is None or not self.proc.is_alive():
             self.start()
+        assert self.proc is not None and self.conn is not None  # started above
         deadline = time.monotonic() + timeout
         while not self.ready and time.monotonic() < deadline:
             ready = multiprocessing.connection.wait(
@@ -610,6 +612,7 @@ class _LocalWorker:
     def grade(self, job: Job) -> Result:
         if self.proc is None or not self.proc.is_alive():
             self.start()
+        assert self.proc is not None and self.conn is not None  # started above
         started = time.monotonic()
         timed_out = False
         try:
@@ -636,7 +639,7 @@ class _LocalWorker:
         return Result(job, False, time.monotonic() - started, reason, worker=f"local-{self.index}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.is_alive():
+        if self.proc is not None and self.proc.is_alive() and self.conn is not None:
             try:
                 self.conn.send(None)
             except (OSError, BrokenPipeError):

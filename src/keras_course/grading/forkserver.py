@@ -55,6 +55,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from traitlets import Bool, List, Unicode
 
@@ -453,11 +454,13 @@ class ForkServer:
             return
         ready, _, _ = select.select([self.sock], [], [], timeout)
         data = self.sock.recv(_MSG) if ready else b""
+        stderr = self.proc.stderr
+        assert stderr is not None  # started with stderr=PIPE
         if not data:
             self.proc.kill()
-            err = self.proc.stderr.read().decode(errors="replace")[-1500:] if ready else ""
+            err = stderr.read().decode(errors="replace")[-1500:] if ready else ""
             raise ForkServerError(f"the fork server did not start: {err or 'no answer'}")
-        self.proc.stderr.close()
+        stderr.close()
         self.info = json.loads(data)
 
     def request(self, **msg) -> dict:
@@ -493,7 +496,8 @@ class ForkedKernelProcess:
     stdin = stdout = stderr = None
 
     def __init__(self, server: ForkServer, pid: int) -> None:
-        self.server, self.pid, self.returncode = server, pid, None
+        self.server, self.pid = server, pid
+        self.returncode: int | None = None
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -509,13 +513,13 @@ class ForkedKernelProcess:
             if deadline is not None and time.monotonic() > deadline:
                 import subprocess
 
-                raise subprocess.TimeoutExpired("forked kernel", timeout)
+                raise subprocess.TimeoutExpired("forked kernel", timeout or 0.0)
             time.sleep(0.05)
         try:
             self.server.request(op="forget", pid=self.pid)
         except ForkServerError:
             pass
-        return self.returncode
+        return self.returncode if self.returncode is not None else -signal.SIGKILL
 
     def send_signal(self, signum: int) -> None:
         if self.poll() is None:
@@ -607,15 +611,16 @@ class ForkingKernelManager(SandboxedKernelManager):
         try:
             server = self._server_for(cwd, kernel_cmd)
             if server is not None:
-                if server.uid is not None:  # the kernel runs as the server's uid
-                    os.chown(self._private, server.uid.uid, server.uid.uid)
-                    os.chown(self.connection_file, server.uid.uid, server.uid.uid)
+                live = server
+                if live.uid is not None:  # the kernel runs as the server's uid
+                    os.chown(self._private, live.uid.uid, live.uid.uid)
+                    os.chown(self.connection_file, live.uid.uid, live.uid.uid)
                 answer = await asyncio.get_running_loop().run_in_executor(
-                    None, lambda: server.request(
+                    None, lambda: live.request(
                         op="spawn", argv=list(kernel_cmd), env=kernel_env(env, self.env_allow),
                         env_allow=list(self.env_allow), cwd=str(cwd),
-                        kernel_dir=self._private, keep=server.keep, links=python_view()[1],
-                        submissions=str(server.writable_root), kernels=str(server.kernel_root),
+                        kernel_dir=self._private, keep=live.keep, links=python_view()[1],
+                        submissions=str(live.writable_root), kernels=str(live.kernel_root),
                         sizes={"folder": self.folder_size, "tmp": self.tmp_size,
                                "shm": self.shm_size},
                         limits={"memory": self.memory_limit, "fsize": self.file_size_limit,
@@ -629,7 +634,8 @@ class ForkingKernelManager(SandboxedKernelManager):
             await super()._async_launch_kernel(
                 self.sandbox_command(kernel_cmd, str(cwd), kw.get("env")), **kw)
             return
-        provisioner = self.provisioner
+        # jupyter_client's LocalProvisioner, told about the process the fork server started
+        provisioner: Any = self.provisioner
         provisioner.process = ForkedKernelProcess(server, answer["pid"])
         provisioner.pid, provisioner.pgid, provisioner.cwd = answer["pid"], None, str(cwd)
         self._reconcile_connection_info(provisioner.connection_info)

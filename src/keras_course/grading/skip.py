@@ -109,7 +109,8 @@ def _statement_names(stmt: ast.stmt) -> tuple[set[str], set[str]]:
 def cell_names(source: str) -> tuple[set[str], set[str]]:
     """(names the cell reads before it binds them, names it binds); raises `Unparsable`."""
     tree = _parse(source)
-    free, bound = set(), set()
+    free: set[str] = set()
+    bound: set[str] = set()
     for stmt in tree.body:
         reads, binds = _statement_names(stmt)
         free |= reads - bound
