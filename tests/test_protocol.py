@@ -703,3 +703,35 @@ def test_after_hidden_calls_sent_last_visible_failures_repeat_the_exception() ->
     assert "`build([])` raised `ValueError: bad one`" in in_place["fixture"]
     # `z = call(build, [])` went to the kernel with the hidden calls: it may have seen them
     assert "bad one" not in last["fixture"] and "raised an exception" in last["fixture"]
+
+
+# ------------------------------------------ outputs after hidden calls reached the kernel
+
+
+def test_outputs_after_hidden_calls_sent_in_place_are_withheld() -> None:
+    """When the hidden calls reach the kernel in their cells (the run again after a kernel
+    stopped, or `hidden_last` off), an ordinary cell after the first hidden test shows a note,
+    never what it printed; earlier cells and the test cells' verdicts are kept."""
+    import nbformat
+
+    from keras_course.grading.sandbox import _withhold_after_hidden_tests
+    from keras_course.messages import WITHHELD
+
+    def code(source: str, text: str, **marks: Any) -> Any:
+        cell = nbformat.v4.new_code_cell(source)
+        if marks:
+            cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                         "points": 1, "schema_version": 3, **marks}
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        return cell
+
+    cells = [code("print('before')", "before\n"),
+             code("call(f, 1)", "visible verdict", grade_id="t1"),
+             code("print(seen)", "f(1)\n"),
+             code("call(f, 1)\n### BEGIN HIDDEN TESTS\ncall(f, 13)\n### END HIDDEN TESTS",
+                  "hidden verdict", grade_id="t2"),
+             code("print(seen)", "f(1), f(13)\n"),
+             code("call(f, 2)", "later verdict", grade_id="t3")]
+    _withhold_after_hidden_tests(cells)
+    assert [c.outputs[0]["text"] for c in cells] == [
+        "before\n", "visible verdict", "f(1)\n", "hidden verdict", WITHHELD, "later verdict"]

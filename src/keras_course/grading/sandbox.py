@@ -575,6 +575,19 @@ def _payload_size(value, limit: int, max_depth: int = 64) -> int:
 HIDDEN_CALLS_KEY = "keras_course_hidden_calls"
 
 
+def _withhold_after_hidden_tests(cells) -> None:
+    """Replace the outputs of ordinary cells that ran after a hidden test's calls had reached the
+    kernel (in their cells, as stock nbgrader sends them) by a one-line note: code in an earlier
+    cell could have kept those calls and printed or drawn them."""
+    hidden_seen = False
+    for cell in cells:
+        if is_test_cell(cell):
+            hidden_seen = hidden_seen or bool(hidden_lines(cell.source))
+        elif hidden_seen and cell.cell_type == "code" and cell.get("outputs"):
+            cell.outputs = [from_dict({"output_type": "stream", "name": "stdout",
+                                       "text": WITHHELD})]
+
+
 class SandboxedExecute(Execute):
     """nbgrader's Execute with the kernel sandboxed, output capped and a notebook time budget.
 
@@ -591,7 +604,8 @@ class SandboxedExecute(Execute):
     before the hidden calls were sent (it died or hung in a later cell), the notebook runs again
     in a fresh kernel up to the last such test cell with every test cell whole, as stock
     nbgrader runs it, so those tests keep the points they would have had; in that run, outputs
-    of ordinary cells after the first hidden test are replaced by a one-line note.
+    of ordinary cells after the first hidden test are replaced by a one-line note (as they are
+    in every run when `hidden_last` is off).
     """
 
     max_cell_output = Integer(2_000_000, help="characters of output kept per cell").tag(config=True)
@@ -618,6 +632,9 @@ class SandboxedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         original = copy.deepcopy(nb) if self.hidden_last and self.evidence_only else None
         nb, resources = self._run(nb, resources, km, defer=original is not None)
+        in_place = original is None
+        if in_place:  # hidden calls reached the kernel in their cells: what ran after is withheld
+            _withhold_after_hidden_tests(nb.cells)
         if self._unsent:
             last = max(self._unsent)
             self.log.warning("the kernel stopped before the hidden tests of %d cells were sent: "
@@ -626,19 +643,13 @@ class SandboxedExecute(Execute):
             again = copy.deepcopy(original)
             again.cells = again.cells[:last + 1]
             again, resources = self._run(again, resources, None, defer=False)
-            hidden_seen = False
-            for index, cell in enumerate(again.cells):
-                if is_test_cell(cell):
-                    hidden_seen = hidden_seen or bool(hidden_lines(cell.source))
-                elif hidden_seen and cell.cell_type == "code" and cell.get("outputs"):
-                    cell.outputs = [from_dict({"output_type": "stream", "name": "stdout",
-                                               "text": WITHHELD})]
-                nb.cells[index] = cell
+            _withhold_after_hidden_tests(again.cells)  # the later cells ran before any hidden call
+            nb.cells[:last + 1] = again.cells
             self.nb = nb
+            in_place = True
         # how the hidden calls were sent, for `VerifyEvidence` (set on every run, so a
         # submission's own metadata never says it)
-        nb.metadata[HIDDEN_CALLS_KEY] = "last" if original is not None and not self._unsent \
-            else "in place"
+        nb.metadata[HIDDEN_CALLS_KEY] = "in place" if in_place else "last"
         return nb, resources
 
     def _run(self, nb, resources, km, defer: bool):
