@@ -39,6 +39,7 @@ from keras_course.grading.batch import (
 )
 from keras_course.grading.evidence import (
     EVIDENCE_MIME,
+    HIDDEN_CALLS_KEY,
     MAX_RECORD_CHARS,
     CallFailedError,
     EvidenceError,
@@ -55,7 +56,6 @@ from keras_course.grading.evidence import (
     submitted,
     visible_calls_after_hidden,
 )
-from keras_course.grading.sandbox import HIDDEN_CALLS_KEY
 from keras_course.grading.verify import (
     VerifyEvidence,
     free_names,

@@ -361,6 +361,12 @@ def _read_names(statement: ast.stmt) -> set[str]:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
 
 
+#: The notebook metadata key where `SandboxedExecute` says how the hidden calls were sent, for
+#: `VerifyEvidence`: "last" (after the notebook's last cell) or "in place" (in their cells, as
+#: stock nbgrader sends them).
+HIDDEN_CALLS_KEY = "keras_course_hidden_calls"
+
+
 def hidden_lines(source: str) -> frozenset[int]:
     """Line numbers (from 1) of a cell's hidden tests, markers included (nbgrader's markers,
     as `coursedir.hidden_markers` reads them)."""

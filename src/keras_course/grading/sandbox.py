@@ -89,7 +89,7 @@ from traitlets import Bool, Float, Integer, List, Unicode
 from .. import messages
 from ..coursedir import is_test_cell
 from ..messages import TRUNCATED, WITHHELD
-from .evidence import hidden_lines, kernel_parts, kernel_source
+from .evidence import HIDDEN_CALLS_KEY, hidden_lines, kernel_parts, kernel_source
 
 
 class SandboxUnavailableError(RuntimeError):
@@ -568,11 +568,6 @@ def _payload_size(value, limit: int, max_depth: int = 64) -> int:
         if size > limit:
             return limit + 1
     return size
-
-
-#: The notebook metadata key where `SandboxedExecute` says how the hidden calls were sent:
-#: "last" (after the notebook's last cell) or "in place" (in their cells, as stock nbgrader).
-HIDDEN_CALLS_KEY = "keras_course_hidden_calls"
 
 
 def _withhold_after_hidden_tests(cells) -> None:

@@ -25,6 +25,7 @@ from .. import messages
 from ..coursedir import is_test_cell
 from ..errors import CourseCheckError
 from .evidence import (
+    HIDDEN_CALLS_KEY,
     EvidenceError,
     Placeholder,
     evidence_calls,
@@ -169,8 +170,6 @@ class VerifyEvidence(NbGraderPreprocessor):
         self._hidden_seen = False
         # hidden calls sent after the notebook's last cell: no cell's evidence was recorded
         # after them, so messages may repeat what the code raised (see `SandboxedExecute`)
-        from .sandbox import HIDDEN_CALLS_KEY
-
         self._hidden_last = nb.metadata.get(HIDDEN_CALLS_KEY) == "last"
         for cell in nb.cells:
             if is_test_cell(cell):
