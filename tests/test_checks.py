@@ -569,7 +569,8 @@ expect_depends(model, "digit", ["top", "bottom"])
 
 
 def test_rebuild_refuses_what_is_not_a_built_in_keras_layer() -> None:
-    from keras_course.grading.rebuild import describe_recorded, refusal
+    from keras_course.grading.rebuild import describe_recorded
+    from keras_course.grading.rebuild_service import refusal
 
     keras = model_zoo.keras_module()
 

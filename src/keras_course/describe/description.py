@@ -106,7 +106,8 @@ class Description(TypedDict):
     graph: Graph
     compile: CompileSettings | None  #: None when the model is not compiled
     note: str | None  #: why part of the description is missing, in the student's words
-    # added by the grader's rebuild (`grading/rebuild.py`), never by this package:
+    # added by the grader's rebuild (`grading/rebuild_service.py`, `grading/rebuild.py`), never
+    # by this package:
     rebuilt: NotRequired[bool]  #: Keras rebuilt the model; shapes and params are Keras's own
     behaviour: NotRequired[dict[str, Any]]  #: {"moves": output -> inputs, "skips": [...]}
     refused: NotRequired[str]  #: the grader refused to rebuild the model (the reason's code)
