@@ -37,6 +37,7 @@ import shutil
 import stat
 from collections import defaultdict
 from datetime import UTC, datetime
+from typing import TypedDict
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.exchange.default.collect import ExchangeCollect
@@ -52,6 +53,16 @@ TIMESTAMP = "timestamp.txt"
 def utc_text(seconds: float) -> str:
     """A time in nbgrader's timestamp format (what `timestamp.txt` holds)."""
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+
+
+class Collected(TypedDict):
+    """One submission found in inbound/ and found to be its student's (`OwnedCollect`)."""
+
+    username: str
+    filename: str  #: its folder's name in inbound/
+    uid: int  #: the student's, who owns every file collected
+    timestamp: datetime  #: when it was submitted (naive UTC, as nbgrader compares it)
+    seconds: float  #: the same time, as written into the collected timestamp.txt
 
 
 class Refused(Exception):
@@ -153,7 +164,7 @@ class OwnedCollect(ExchangeCollect):
             self.fail(f"You don't have read permissions for the directory: {self.inbound_path}")
         student_id = self.coursedir.student_id or "*"
         pattern = os.path.join(self.inbound_path, f"{student_id}+{self.coursedir.assignment_id}+*")
-        by_student = defaultdict(list)
+        by_student: defaultdict[str, list[Collected]] = defaultdict(list)
         self.refused = []
         for path in sorted(glob.glob(pattern)):
             name = os.path.basename(path)
@@ -175,7 +186,7 @@ class OwnedCollect(ExchangeCollect):
                 self.duedate = gb.find_assignment(self.coursedir.assignment_id).duedate
             except MissingEntry:
                 self.duedate = None
-        self.src_records = []
+        self.src_records: list[Collected] = []
         for records in by_student.values():
             records.sort(key=lambda r: r["timestamp"], reverse=True)
             if self.duedate is not None and self.before_duedate:
@@ -224,7 +235,7 @@ class OwnedCollect(ExchangeCollect):
                               self.coursedir.assignment_id)
                 self._copy(src_path, dest_path, rec)
 
-    def _copy(self, src_path: str, dest_path: str, rec: dict) -> None:
+    def _copy(self, src_path: str, dest_path: str, rec: Collected) -> None:
         left_out = safe_copy(src_path, dest_path, rec["uid"])
         if left_out:
             self.log.warning("%s: not collected (links, unreadable, other owners or special "
