@@ -63,7 +63,7 @@ c.Autograde.pre_convert_hook = pre_convert_hook(c.CourseDirectory.db_url)
 # comes from source/, never from the submission (keras_course/grading/skip.py).
 c.Autograde.autograde_preprocessors = [
     "keras_course.grading.skip.SkipDemoCells",
-    "keras_course.grading.sandbox.SandboxedExecute",
+    "keras_course.grading.execute.SandboxedExecute",
     "keras_course.grading.verify.VerifyEvidence",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",

@@ -705,6 +705,19 @@ READ_AS = {
         "CGROUP_FAILED": messages.CGROUP_FAILED.format(
             error="[Errno 30] Read-only file system", cgroup_root="/sys/fs/cgroup"),
     }.items()},
+    # instructors: the run (in the log)
+    "NO_SANDBOX": messages.NO_SANDBOX,
+    "RUNNING_AGAIN": messages.RUNNING_AGAIN.format(cells=2, last=14),
+    "BUDGET_USED": messages.BUDGET_USED.format(cell=12),
+    "KERNEL_STOP_FAILED": messages.KERNEL_STOP_FAILED.format(error="RuntimeError: no kernel"),
+    "FORK_FALLBACK": messages.FORK_FALLBACK.format(
+        error=messages.FORK_SERVER_ERRORS["exited"].format(detail=1)),
+    **{f"FORK_SERVER_ERRORS:{code}": messages.FORK_FALLBACK.format(
+        error=messages.FORK_SERVER_ERRORS[code].format(detail=detail)) for code, detail in {
+        "not_started": "ModuleNotFoundError: No module named 'ipykernel'", "no_answer": 120,
+        "exited": 1, "spawn_failed": "OSError: mount /tmp: Operation not permitted",
+        "spawn_timeout": 60, "bad_request": "KeyError: 'cwd'", "no_kernel": 4242,
+        "unknown_request": "'restart'"}.items()},
     # instructors: replay (in the log, as the exception's line)
     "REPLAY_IMPORT": f"ReplayImportError: {messages.REPLAY_IMPORT.format(name='keras')}",
 }
@@ -728,6 +741,7 @@ def test_every_template_of_messages_is_read_in_the_tone_test() -> None:
     listed = {name.split(":")[0] for name in READ_AS} | set(HEADINGS)
     assert templates == listed
     assert {f"STOP_REASONS:{code}" for code in messages.STOP_REASONS} <= set(READ_AS)
+    assert {f"FORK_SERVER_ERRORS:{code}" for code in messages.FORK_SERVER_ERRORS} <= set(READ_AS)
 
 
 @pytest.mark.parametrize("name", sorted(READ_AS))

@@ -714,7 +714,7 @@ def test_outputs_after_hidden_calls_sent_in_place_are_withheld() -> None:
     never what it printed; earlier cells and the test cells' verdicts are kept."""
     import nbformat
 
-    from keras_course.grading.sandbox import _withhold_after_hidden_tests
+    from keras_course.grading.execute import _withhold_after_hidden_tests
     from keras_course.messages import WITHHELD
 
     def code(source: str, text: str, **marks: Any) -> Any:

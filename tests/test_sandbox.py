@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from keras_course.grading import sandbox as sb
-from keras_course.grading.sandbox import SandboxedKernelManager, SandboxUnavailableError
+from keras_course.grading.box import SandboxUnavailableError, helpers_folder
+from keras_course.grading.limits import Cgroup, cgroups_wanted
+from keras_course.grading.sandbox import SandboxedKernelManager
 
 ROOT_GRADER = os.geteuid() == 0
 
@@ -192,7 +194,7 @@ def test_the_kernel_sees_only_what_it_needs(course):
     got = answer(proc)
     # The view holds the system folders and the top folders of the real paths it binds: the
     # Python environment and the helpers (this checkout may live anywhere, /work or /check/...).
-    bound = {top for p in (sys.prefix, sys.base_prefix, sb.helpers_folder(), course)
+    bound = {top for p in (sys.prefix, sys.base_prefix, helpers_folder(), course)
              for top in (Path(p).absolute().parts[1], Path(p).resolve().parts[1])}
     assert set(got["root"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc",
                                 "root", "run", "sbin", "tmp", "usr", "opt"} | bound, got["root"]
@@ -201,10 +203,10 @@ def test_the_kernel_sees_only_what_it_needs(course):
     assert got["root_home"] in (None, [], [".pyenv"]), got["root_home"]
     assert got["course"] == ["autograded"] and got["autograded"] == ["alice"]
     assert got["read"] == []
-    assert got["helpers"].startswith(str(sb.helpers_folder()))
+    assert got["helpers"].startswith(str(helpers_folder()))
 
 
-@pytest.mark.skipif(not sb.cgroups_wanted(), reason="needs a root grader with cgroups v1")
+@pytest.mark.skipif(not cgroups_wanted(), reason="needs a root grader with cgroups v1")
 def test_a_root_graders_kernel_is_capped_by_its_own_cgroup(course):
     proc, km = run_in_box(course, """
         import json, os, time
@@ -226,10 +228,10 @@ def test_a_root_graders_kernel_is_capped_by_its_own_cgroup(course):
         f"keras-course-kernel-{os.getpid()}-{os.path.basename(km._private)}"))
 
 
-@pytest.mark.skipif(not sb.cgroups_wanted(), reason="needs a root grader with cgroups v1")
+@pytest.mark.skipif(not cgroups_wanted(), reason="needs a root grader with cgroups v1")
 def test_a_cgroup_that_cannot_be_made_stops_grading():
     with pytest.raises(SandboxUnavailableError, match="cgroup.*Mount the `pids`"):
-        sb.Cgroup("bad", pids=-7, memory=1 << 30, cpus=1.0)
+        Cgroup("bad", pids=-7, memory=1 << 30, cpus=1.0)
     assert not Path("/sys/fs/cgroup/pids/keras-course-bad").exists()
 
 
@@ -240,7 +242,7 @@ def test_a_symlinked_environment_outside_the_course_works(course, tmp_path):
     link.symlink_to(venv.resolve())
     program = textwrap.dedent(f"""
         import json, subprocess, sys
-        sys.path.insert(0, {str(sb.helpers_folder().parent)!r})
+        sys.path.insert(0, {str(helpers_folder().parent)!r})
         from keras_course.grading.sandbox import SandboxedKernelManager
         km = SandboxedKernelManager(course_root={str(course)!r})
         cmd = km.sandbox_command([sys.executable, "-c",
@@ -282,3 +284,62 @@ def test_a_box_that_cannot_start_says_why_and_what_to_do(course):
     with pytest.raises(SandboxUnavailableError, match="could not start|namespaces"):
         sb._CHECKED.clear()
         km.preflight(broken)
+
+
+def test_the_fork_servers_box_sees_the_submissions_read_only(course, tmp_path):
+    """The fork server's own box, from the builder both kernel paths share: the submissions
+    read-only, only the worker's connection folders writable, the kernel's environment."""
+    from keras_course.grading.forkserver import server_box
+    from keras_course.grading.limits import SandboxUid
+
+    km = SandboxedKernelManager(course_root=str(course))
+    kernels = tmp_path / "kernels"
+    own = kernels / "kernel-1"
+    own.mkdir(parents=True)
+    uid = SandboxUid(km.uid_range) if ROOT_GRADER else None
+    try:
+        if uid is not None:  # as ForkServer and ForkingKernelManager do
+            os.chmod(kernels, 0o711)
+            os.chown(own, uid.uid, uid.uid)
+        mine = course / "autograded" / "alice" / "a1"
+        os.chmod(mine, 0o777)  # only the read-only bind stands in the way
+        program = textwrap.dedent(f"""
+            import errno, json, os
+            def write(path):
+                try:
+                    with open(path, "w") as f:
+                        f.write("x")
+                    return "ok"
+                except OSError as exc:
+                    return errno.errorcode[exc.errno]
+            print(json.dumps({{"submission": write({str(mine / "planted.txt")!r}),
+                              "kernels": write({str(kernels / "planted.txt")!r}),
+                              "own": write({str(own / "kernel.json")!r}),
+                              "course": sorted(os.listdir({str(course)!r})),
+                              "env": dict(os.environ), "cwd": os.getcwd(), "uid": os.getuid()}}))
+        """)
+        cmd = [*server_box(km, "bwrap", course / "autograded", kernels,
+                           None if uid is None else uid.uid), sys.executable, "-c", program]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                              env={**os.environ, **SECRETS})
+    finally:
+        if uid is not None:
+            uid.release()
+    got = answer(proc)
+    assert got["submission"] == "EROFS" and not (mine / "planted.txt").exists()
+    assert got["own"] == "ok" and (own / "kernel.json").read_text() == "x"
+    assert got["course"] == ["autograded"] and got["cwd"] == "/tmp"
+    assert not any(key in got["env"] for key in SECRETS)
+    # TensorFlow quiet in the server (unless the grader chose otherwise)
+    assert got["env"]["TF_CPP_MIN_LOG_LEVEL"] == os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")
+    if ROOT_GRADER:
+        assert got["kernels"] == "EACCES" and got["uid"] == uid.uid
+
+
+def test_the_box_builder_takes_absolute_paths_only():
+    from keras_course.grading.box import Bind, Tmpfs, bwrap_command
+
+    for mount in (Bind("autograded", "/x"), Bind("/x", "x/y"), Tmpfs("--bind", 1 << 20)):
+        with pytest.raises(ValueError):
+            bwrap_command("bwrap", uid=None, env={}, env_allow=(), tmp_size=1, shm_size=1,
+                          mounts=[mount])

@@ -659,7 +659,7 @@ NOTHING_CHECKED = ("Test cell `{grade_id}` checked nothing the kernel recorded, 
                    "points; please tell your instructor.")
 
 # --------------------------------------------------------------------------- students: the run
-# Notices the kernel's run writes into the graded notebook (grading/sandbox.py), read as
+# Notices the kernel's run writes into the graded notebook (grading/execute.py), read as
 # `DeadKernelError: the kernel died ...`, `NotRun: not run: ...`.
 
 KERNEL_DIED = ("the kernel died while this cell ran (it exited, crashed, or was killed, for "
@@ -713,9 +713,9 @@ LATE_RULE_UNITS = ("{units} started {per}{plural} at {percent:g}% of the points 
                    "{cap:g}%")
 
 # --------------------------------------------------------------------------- instructors: the box
-# Why the kernel's box cannot start (grading/sandbox.py, `SandboxUnavailableError`), read as
-# `SandboxUnavailableError: ...` where grading stops. `{last}` is the end of the box's error
-# output.
+# Why the kernel's box cannot start (grading/sandbox.py and limits.py,
+# `SandboxUnavailableError`), read as `SandboxUnavailableError: ...` where grading stops. `{last}`
+# is the end of the box's error output.
 
 NO_BWRAP = ("bubblewrap (bwrap) is not installed, so student code cannot be contained. Install "
             "it (Debian/Ubuntu: apt-get install bubblewrap) or, on a trusted machine only, set "
@@ -747,6 +747,36 @@ CGROUP_FAILED = (
     "mounted under {cgroup_root}, so processes, memory and CPU of the kernel must be capped "
     "there. Mount the `pids`, `memory` and `cpu` controllers read-write, or grade as an "
     "ordinary user (limits per process then).")
+
+# --------------------------------------------------------------------------- instructors: the run
+# What the grading run says in its log about the kernel (grading/sandbox.py, grading/execute.py),
+# and why a kernel was started afresh instead of forked (grading/forkserver.py, `FORK_FALLBACK`).
+
+NO_SANDBOX = ("No sandbox: bubblewrap (bwrap) is missing and "
+              "c.SandboxedKernelManager.required is False, so student code runs with the "
+              "grader's rights. Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) "
+              "before grading real submissions.")
+RUNNING_AGAIN = ("The kernel stopped before the hidden tests of {cells} cells were sent, so "
+                 "cells 1-{last} run again in a fresh kernel with those tests in place.")
+BUDGET_USED = "Cell {cell}: the notebook used up its time budget, so the kernel was stopped."
+KERNEL_STOP_FAILED = ("Stopping the kernel raised {error}; a kernel that had died already "
+                      "cannot be stopped, so grading goes on.")
+FORK_FALLBACK = (
+    "Started this kernel afresh in the same box instead of forking it, because {error}: grading "
+    "goes on, each kernel a few seconds slower. If every kernel says so, fix the cause named "
+    "here (the fork server runs the course's Python environment in the kernel's box).")
+#: The `{error}` of `FORK_FALLBACK`, by the code `ForkServerError` keeps (the fork server
+#: answers a request it could not serve with the same codes).
+FORK_SERVER_ERRORS = {
+    "not_started": "the fork server did not start ({detail})",
+    "no_answer": "the fork server did not answer within {detail} s",
+    "exited": "the fork server had exited with status {detail}",
+    "spawn_failed": "the fork server could not box a forked kernel ({detail})",
+    "spawn_timeout": "a forked kernel did not report within {detail} s that it was boxed",
+    "bad_request": "the fork server refused a request ({detail})",
+    "no_kernel": "the fork server has no kernel {detail}",
+    "unknown_request": "the fork server does not know the request {detail}",
+}
 
 # --------------------------------------------------------------------------- instructors: replay
 # Why the instructor's test cell could not be replayed (grading/verify.py, in the log).

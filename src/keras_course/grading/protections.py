@@ -33,7 +33,7 @@ from typing import Any
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-SANDBOXED_EXECUTE = "keras_course.grading.sandbox.SandboxedExecute"
+SANDBOXED_EXECUTE = "keras_course.grading.execute.SandboxedExecute"
 FORKING_EXECUTE = "keras_course.grading.forkserver.ForkingExecute"
 VERIFY_EVIDENCE = "keras_course.grading.verify.VerifyEvidence"
 RESTORE_CELLS = "keras_course.grading.sanitize.RestoreCells"
