@@ -704,6 +704,7 @@ READ_AS = {
         "UIDS_IN_USE": messages.UIDS_IN_USE.format(uid_range="200000-200009"),
         "CGROUP_FAILED": messages.CGROUP_FAILED.format(
             error="[Errno 30] Read-only file system", cgroup_root="/sys/fs/cgroup"),
+        "ROOT_NEEDS_UID": messages.ROOT_NEEDS_UID,
     }.items()},
     # instructors: the run (in the log)
     "NO_SANDBOX": messages.NO_SANDBOX,

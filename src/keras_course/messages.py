@@ -747,6 +747,10 @@ CGROUP_FAILED = (
     "mounted under {cgroup_root}, so processes, memory and CPU of the kernel must be capped "
     "there. Mount the `pids`, `memory` and `cpu` controllers read-write, or grade as an "
     "ordinary user (limits per process then).")
+ROOT_NEEDS_UID = (
+    "the kernel's box was asked for without a uid of its own while the grader runs as root, so "
+    "the kernel would write as root: nothing was started. This is a bug in the grader; please "
+    "report it with the command that was run.")
 
 # --------------------------------------------------------------------------- instructors: the run
 # What the grading run says in its log about the kernel (grading/sandbox.py, grading/execute.py),

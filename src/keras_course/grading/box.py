@@ -7,8 +7,8 @@ environment and its allowlist; the uid), so the view, the namespaces, the emptie
 the identity are written once. sandbox.py's docstring says, for each boundary, what the kernel
 controls and what the grader trusts.
 
-The standard library only: the fork server, which runs inside the box, imports `kernel_env`
-from here.
+The standard library and `messages` only: the fork server, which runs inside the box, imports
+`kernel_env` from here.
 """
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from .. import messages
 
 
 class SandboxUnavailableError(RuntimeError):
@@ -187,7 +189,10 @@ def bwrap_command(bwrap: str, *, uid: int | None, env: Mapping[str, str],
     order given, so a later mount covers an earlier one at or above its target), the working
     folder /tmp, and for a root grader (`uid` given) `setpriv` to `uid` with no capability;
     otherwise bubblewrap's user namespace. Paths must be absolute: a relative one would be
-    taken from wherever bubblewrap runs."""
+    taken from wherever bubblewrap runs. A root grader must give a uid: in a user namespace of
+    its own the kernel would still be root to every file it can see."""
+    if uid is None and os.geteuid() == 0:
+        raise SandboxUnavailableError(messages.ROOT_NEEDS_UID)
     for mount in mounts:
         paths = [mount.target] + ([mount.source] if isinstance(mount, Bind) else [])
         if not all(os.path.isabs(p) for p in paths):
