@@ -630,6 +630,11 @@ READ_AS = {
     "SUBCLASS_GRAPH_NOTE": messages.SUBCLASS_GRAPH_NOTE,
     "UNREADABLE_NOTE": messages.UNREADABLE_NOTE,
     "NO_JSON_NOTE": messages.NO_JSON_NOTE,
+    # students: `plot_model_graph` (as the exception's line)
+    "NO_DRAWING_SUBCLASS": "ValueError: " + messages.NO_DRAWING_SUBCLASS.format(class_name="Net"),
+    "NO_DRAWING": "ValueError: " + messages.NO_DRAWING.format(note="its configuration lists none"),
+    "NO_LAYERS_TO_DRAW": "ValueError: " + messages.NO_DRAWING.format(
+        note=messages.NO_LAYERS_TO_DRAW),
     # students: records
     "HIDDEN_CALL": messages.NO_RECORD.format(label=messages.HIDDEN_CALL.format(name="scale")),
     "ANSWER_LABEL": messages.NO_RECORD.format(label=messages.ANSWER_LABEL.format(name="q1")),
@@ -662,6 +667,7 @@ READ_AS = {
        for code, reason in messages.STOP_REASONS.items()},
     "TRUNCATED": messages.TRUNCATED.strip(),
     "WITHHELD": messages.WITHHELD.strip(),
+    "SKIPPED_DEMO": messages.SKIPPED_DEMO.strip(),
     # students: feedback
     "SUMMARY_INTRO": messages.SUMMARY_INTRO,
     "NO_MESSAGE": messages.NO_MESSAGE,
@@ -728,6 +734,7 @@ HEADINGS = {
     "SUMMARY_TITLE": messages.SUMMARY_TITLE,
     "PART_WRITTEN": messages.PART_WRITTEN,
     "PART_CODE": messages.PART_CODE,
+    "TOTAL": messages.TOTAL.format(points="15 / 15"),
 }
 
 def _read(text: str) -> str:

@@ -20,12 +20,12 @@ import pytest
 from keras_course.grading import protections
 from keras_course.grading.skip import (
     SKIP_TAG,
-    SKIPPED_NOTE,
     SkipDemoCells,
     cell_names,
     cells_to_skip,
     marked,
 )
+from keras_course.messages import SKIPPED_DEMO
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir())
@@ -156,8 +156,8 @@ def test_the_step_tags_skipped_cells_with_a_one_line_note_and_strips_the_student
     for cell in nb.cells:
         if grade_id(cell) in EXPECTED["a1_sequential"]:
             assert cell.metadata["tags"] == [SKIP_TAG]
-            assert [o["text"] for o in cell.outputs] == [SKIPPED_NOTE]
-            assert SKIPPED_NOTE.count("\n") == 1
+            assert [o["text"] for o in cell.outputs] == [SKIPPED_DEMO]
+            assert SKIPPED_DEMO.count("\n") == 1
         else:
             assert SKIP_TAG not in cell.metadata.get("tags", []), grade_id(cell)
 
@@ -208,8 +208,8 @@ def test_the_graded_notebook_says_where_a_cell_was_skipped(graded):
         for cell in nb.cells:
             texts = [o.get("text", "") for o in cell.get("outputs", [])]
             if grade_id(cell) in EXPECTED["a1_sequential"]:
-                assert texts == [SKIPPED_NOTE], (student, grade_id(cell), cell.outputs)
+                assert texts == [SKIPPED_DEMO], (student, grade_id(cell), cell.outputs)
             elif grade_id(cell) in hc.ALL_TESTS:
-                assert SKIPPED_NOTE not in texts, (student, cell)
+                assert SKIPPED_DEMO not in texts, (student, cell)
                 assert SKIP_TAG not in cell.metadata.get("tags", []), (student, cell)
                 assert cell.get("execution_count"), (student, cell)  # it ran

@@ -83,6 +83,12 @@ SUBCLASS_GRAPH_NOTE = ("A subclass of `keras.Model`; its graph was read from the
 UNREADABLE_NOTE = "The model's configuration lists no layers, so its graph cannot be read."
 NO_JSON_NOTE = ("Keras could not serialise this model (`model.to_json()` failed), so its graph "
                 "cannot be read.")
+#: Why `plot_model_graph` (plots.py) draws nothing for a subclass: its `call` connects the layers.
+NO_DRAWING_SUBCLASS = ("`{class_name}` is a subclass of `keras.Model`: Python code in its `call` "
+                       "connects the layers, so there is no layer graph to draw.")
+#: Why it draws nothing otherwise; `{note}` is the description's note, or `NO_LAYERS_TO_DRAW`.
+NO_DRAWING = "This model has no layer graph to draw: {note}."
+NO_LAYERS_TO_DRAW = "it has no layers"
 
 
 def unreadable_note(exc: BaseException) -> str:
@@ -686,6 +692,10 @@ TRUNCATED = ("Output truncated here: this cell printed more than the grader keep
 #: calls had reached the kernel (see `SandboxedExecute`).
 WITHHELD = ("This cell's output is not shown: the cell ran after the hidden tests had been sent "
             "to the kernel. Your own notebook has it.\n")
+#: The graded notebook's one line where an instructor's demonstration was not run
+#: (grading/skip.py).
+SKIPPED_DEMO = ("Not run while grading: this is the instructor's demonstration (a training run "
+                "or its plots) and no grade depends on it; run the notebook yourself to see it.\n")
 
 # --------------------------------------------------------------------------- students: feedback
 # The summary at the top of each feedback page (grading/feedback.py).
@@ -693,6 +703,8 @@ WITHHELD = ("This cell's output is not shown: the cell ran after the hidden test
 SUMMARY_TITLE = "Your grade at a glance"
 SUMMARY_INTRO = ("Every graded part with its points; for each check that did not pass, what it "
                  "found and what to try. Your notebook, as it was graded, follows below.")
+#: The line under the summary; `{points}` is the score out of the maximum (`15 / 15`).
+TOTAL = "Total: {points} points"
 #: How a graded part that is not a test cell is named in the summary.
 PART_WRITTEN = "Your written answer"
 PART_CODE = "Your code"

@@ -57,6 +57,7 @@ def plot_model_graph(model: Any, title: str | None = None):
     import matplotlib.pyplot as plt
     import networkx as nx
 
+    from . import messages
     from .describe import SAME_SHAPE, describe
 
     description = describe(model)
@@ -72,12 +73,11 @@ def plot_model_graph(model: Any, title: str | None = None):
     graph.add_edges_from((a, b) for a, b in description.get("edges") or []
                          if a in layers and b in layers)
     if description.get("api") == "subclass" and not layers:
-        raise ValueError(f"`{description.get('class_name')}` is a subclass of `keras.Model`: "
-                         "Python code in its `call` connects the layers, so there is no layer "
-                         "graph to draw.")
+        raise ValueError(messages.NO_DRAWING_SUBCLASS.format(
+            class_name=description.get("class_name")))
     if not layers or not nx.is_directed_acyclic_graph(graph):
-        note = str(description.get("note") or "it has no layers").rstrip(".")
-        raise ValueError(f"This model has no layer graph to draw: {note}.")
+        note = str(description.get("note") or messages.NO_LAYERS_TO_DRAW).rstrip(".")
+        raise ValueError(messages.NO_DRAWING.format(note=note))
     # How many calls each arrow stands for: a shared layer feeds the next layer once per call.
     arrows = {edge: 0 for edge in graph.edges}
     for a, b in calls.get("edges") or []:

@@ -137,8 +137,9 @@ class FeedbackSummary(NbGraderPreprocessor):
                             f"{mark}</td><td>{text}</td><td class=kc-pts>{shown} / "
                             f"{points:g}</td></tr>")
         late = self._late_line(info)
-        total = (f"<p class=kc-total>Total: <b>{float(info.get('score', 0)):g} / "
-                 f"{float(info.get('max_score', 0)):g}</b> points</p>")
+        earned = (f"<b>{float(info.get('score', 0)):g} / "
+                  f"{float(info.get('max_score', 0)):g}</b>")
+        total = f"<p class=kc-total>{messages.TOTAL.format(points=earned)}</p>"
         page = ("<div class=kc-summary>"
                 "<style>#toc{display:none}.kc-summary{border:2px solid #337ab7;border-radius:6px;"
                 "padding:10px 14px;margin:0 0 18px;background:#f7fbff}.kc-summary table{width:100%;"

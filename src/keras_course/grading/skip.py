@@ -43,13 +43,12 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool
 
+from ..messages import SKIPPED_DEMO
+
 #: The instructor's marker: cell.metadata[MARKER_KEY][MARKER_FIELD] == MARKER_VALUE in source/.
 MARKER_KEY, MARKER_FIELD, MARKER_VALUE = "keras_course", "grading", "skip"
 #: nbclient's tag for a cell it does not run (`NotebookClient.skip_cells_with_tag`).
 SKIP_TAG = "skip-execution"
-#: The graded notebook's one line where a skipped cell stood.
-SKIPPED_NOTE = ("Not run while grading: this is the instructor's demonstration (a training run "
-                "or its plots) and no grade depends on it; run the notebook yourself to see it.\n")
 
 
 def _source(cell) -> str:
@@ -236,7 +235,7 @@ class SkipDemoCells(NbGraderPreprocessor):
             cell = nb.cells[index]
             cell.metadata["tags"] = [*cell.metadata.get("tags", []), SKIP_TAG]
             cell.outputs = [from_dict({"output_type": "stream", "name": "stdout",
-                                       "text": SKIPPED_NOTE})]
+                                       "text": SKIPPED_DEMO})]
             cell.execution_count = None
         if skipped:
             self.log.info("not run (instructor's demonstrations no grade needs): %s",
@@ -246,4 +245,4 @@ class SkipDemoCells(NbGraderPreprocessor):
         return nb, resources
 
 
-__all__ = ["SkipDemoCells", "cells_to_skip", "cell_names", "marked", "SKIPPED_NOTE", "SKIP_TAG"]
+__all__ = ["SkipDemoCells", "cells_to_skip", "cell_names", "marked", "SKIP_TAG"]
