@@ -58,7 +58,8 @@ from .sandbox import SandboxedKernelManager
 #: What the fork server imports before it forks: what every notebook of the course imports.
 PRELOAD = [
     "numpy", "tensorflow", "keras", "matplotlib", "matplotlib.pyplot", "sklearn.datasets",
-    "networkx", "IPython", "ipykernel.kernelapp", "matplotlib_inline.backend_inline",
+    "networkx", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger",
+    "matplotlib_inline.backend_inline",
     "keras_course.notebook", "keras_course.data", "keras_course.plots", "keras_course.grading",
     "keras_course.expect", "keras_course.fixtures", "keras_course.describe",
 ]

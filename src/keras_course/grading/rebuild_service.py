@@ -28,6 +28,7 @@ answer a JSON list with one answer per text, `{"ok": true, "description": ...}` 
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import resource
@@ -387,6 +388,8 @@ def serve(stdin_fd: int = 0, stdout_fd: int = 1) -> None:
 
     from .. import describe, graph  # noqa: F401
 
+    gc.collect()  # Keras lives as long as the service: no fork's collection walks (copies) it
+    gc.freeze()
     write_frame(stdout_fd, b'{"ready": true}')
     while True:
         try:
