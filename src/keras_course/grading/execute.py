@@ -115,7 +115,7 @@ class SandboxedExecute(Execute):
     def __init__(self, *args, **kwargs):
         kwargs["kernel_manager_class"] = SandboxedKernelManager
         super().__init__(*args, **kwargs)
-        self._started = None
+        self._started = time.monotonic()  # (each run sets it again)
         self._stopped = None
         self._current_cell = None
         self._output_chars = {}
@@ -130,7 +130,7 @@ class SandboxedExecute(Execute):
         in_place = original is None
         if in_place:  # hidden calls reached the kernel in their cells: what ran after is withheld
             _withhold_after_hidden_tests(nb.cells)
-        if self._unsent:
+        if self._unsent and original is not None:  # (only a deferring run leaves any unsent)
             last = max(self._unsent)
             self.log.warning(messages.RUNNING_AGAIN.format(cells=len(self._unsent),
                                                            last=last + 1))
