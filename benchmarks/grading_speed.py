@@ -59,7 +59,8 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from keras_course.course import load_variant, release, submit  # noqa: E402
-from keras_course.grading.batch import Progress, all_jobs, default_workers, grade_all  # noqa: E402
+from keras_course.grading.batch import Progress, default_workers, grade_all  # noqa: E402
+from keras_course.grading.record import all_jobs  # noqa: E402
 
 COURSE_FILES = ("source", "release", "demo", "nbgrader_config.py")
 

@@ -611,7 +611,8 @@ def _plain_autograde(root: Path, students: list[str], workers: int) -> subproces
     does (reasons read from nbgrader's log the same way)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from keras_course.grading.batch import Job, _reason_from_log
+    from keras_course.grading.record import Job
+    from keras_course.grading.worker import _reason_from_log
 
     def one(student: str) -> tuple[str, subprocess.CompletedProcess, float]:
         started = time.monotonic()

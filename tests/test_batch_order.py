@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from keras_course.grading.batch import MANIFEST, Job, expected_seconds, longest_first
+from keras_course.grading.batch import expected_seconds, longest_first
+from keras_course.grading.record import MANIFEST, Job
 
 
 def write_manifest(root: Path, seconds: dict[str, float]) -> None:

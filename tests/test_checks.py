@@ -38,11 +38,16 @@ def test_zoo_entry_fails_exactly_the_checks_it_breaks(name: str, described: dict
         _assert_teaches(verdict.hidden_message)
 
 
+#: Names that are written in capitals, not shouted: a file format, signals.
+_NAMES_IN_CAPITALS = re.compile(r"\b(?:JSON|SIG[A-Z]+)\b")
+
+
 def _assert_teaches(message: str) -> None:
     """Full sentences, at most two or three, no shouting, no colour codes."""
     assert message and message[0].isupper() and message.endswith((".", ")", "`"))
     assert "\x1b" not in message and "Error in test" not in message
-    assert not re.search(r"\b[A-Z]{4,}\b", message.replace("`", " ")), message
+    words = _NAMES_IN_CAPITALS.sub(" ", message.replace("`", " "))
+    assert not re.search(r"\b[A-Z]{4,}\b", words), message
     assert len(re.findall(r"[.!?](?:\s|$)", message)) <= 3, message
 
 
@@ -727,6 +732,28 @@ READ_AS = {
         "unknown_request": "'restart'"}.items()},
     # instructors: replay (in the log, as the exception's line)
     "REPLAY_IMPORT": f"ReplayImportError: {messages.REPLAY_IMPORT.format(name='keras')}",
+    # instructors: the class (a reason, as the list after the run and the report give it)
+    **{name: f"Submission `ada/a1` could not be graded: {text}." for name, text in {
+        "NOTEBOOK_MISSING": messages.NOTEBOOK_MISSING.format(notebook="a1.ipynb", renamed=""),
+        "NOTEBOOK_RENAMED": messages.NOTEBOOK_MISSING.format(
+            notebook="a1.ipynb", renamed=messages.NOTEBOOK_RENAMED.format(names="`mine.ipynb`")),
+        "NOTEBOOK_EMPTY": messages.NOTEBOOK_EMPTY,
+        "NOTEBOOK_NOT_JSON": messages.NOTEBOOK_NOT_JSON,
+        "NOTEBOOK_MALFORMED": messages.NOTEBOOK_MALFORMED,
+        "KERNEL_UNRESPONSIVE": f"{messages.KERNEL_UNRESPONSIVE} (UnresponsiveKernelError: gone)",
+        "NBGRADER_FAILED": messages.NBGRADER_FAILED,
+        "SEE_LOG": messages.NBGRADER_FAILED + messages.SEE_LOG.format(
+            path="grades/logs/ada--a1.log"),
+        "WORKER_ERROR": messages.WORKER_ERROR.format(error="OSError: No space left on device"),
+        "WORKER_SILENT": messages.WORKER_SILENT,
+        "WORKER_KILLED": messages.WORKER_KILLED.format(signal="SIGTERM", hint=""),
+        "OUT_OF_MEMORY": messages.WORKER_KILLED.format(signal="SIGKILL",
+                                                       hint=messages.OUT_OF_MEMORY),
+        "WORKER_EXITED": messages.WORKER_EXITED.format(code=3),
+        "GRADING_TOO_LONG": messages.GRADING_TOO_LONG.format(seconds=1800.0),
+        "DASK_WORKER_FAILED": messages.DASK_WORKER_FAILED.format(
+            error="KilledWorker: the worker died"),
+    }.items()},
 }
 
 #: Templates that are headings or labels, not sentences.
@@ -735,6 +762,8 @@ HEADINGS = {
     "PART_WRITTEN": messages.PART_WRITTEN,
     "PART_CODE": messages.PART_CODE,
     "TOTAL": messages.TOTAL.format(points="15 / 15"),
+    # the count starts the line: a number, spelled here as the heading reads
+    "UNGRADED": messages.UNGRADED.format(count="Two"),
 }
 
 def _read(text: str) -> str:

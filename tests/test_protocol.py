@@ -20,23 +20,8 @@ from typing import Any
 import pytest
 
 from keras_course.errors import CourseCheckError
-from keras_course.grading import batch
-from keras_course.grading.batch import (
-    Job,
-    Manifest,
-    Result,
-    _exit_reason,
-    _reason_from_log,
-    all_jobs,
-    checks_fingerprint,
-    combine,
-    failure_summary,
-    files_fingerprint,
-    needs_grading,
-    record_failures,
-    submission_fingerprint,
-    why_grade,
-)
+from keras_course.grading import record
+from keras_course.grading.batch import _exit_reason, failure_summary, record_failures
 from keras_course.grading.evidence import (
     EVIDENCE_MIME,
     HIDDEN_CALLS_KEY,
@@ -56,6 +41,18 @@ from keras_course.grading.evidence import (
     submitted,
     visible_calls_after_hidden,
 )
+from keras_course.grading.record import (
+    Job,
+    Manifest,
+    Result,
+    all_jobs,
+    checks_fingerprint,
+    combine,
+    files_fingerprint,
+    needs_grading,
+    submission_fingerprint,
+    why_grade,
+)
 from keras_course.grading.verify import (
     VerifyEvidence,
     free_names,
@@ -63,6 +60,7 @@ from keras_course.grading.verify import (
     kernel_stop_reason,
     verify_cell,
 )
+from keras_course.grading.worker import _reason_from_log
 
 #: A test cell as an instructor writes it: a visible call, a quiz answer, a hidden call.
 CELL = '''"""`scale` multiplies by its factor; quiz q1 is answered b."""
@@ -480,8 +478,8 @@ def write_test_cell(root: Path, source: str) -> None:
 
 @pytest.fixture
 def fresh_tests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests' fingerprints read again on every call (the batch caches them for seconds)."""
-    monkeypatch.setattr(batch, "TESTS_CACHE_SECONDS", 0.0)
+    """Tests' fingerprints read again on every call (the record caches them for seconds)."""
+    monkeypatch.setattr(record, "TESTS_CACHE_SECONDS", 0.0)
 
 
 def test_jobs_are_the_submitted_notebooks(course_root: Path) -> None:
@@ -522,7 +520,7 @@ def test_the_record_says_what_was_graded_into_which_gradebook(course_root: Path)
     again.forget(ada)
     assert Manifest(course_root).entries == {}
     assert [p.name for p in (course_root / "grades").iterdir()] == ["graded.json"]
-    (course_root / batch.MANIFEST).write_text("{cut off")
+    (course_root / record.MANIFEST).write_text("{cut off")
     assert Manifest(course_root).entries == {}
 
 
@@ -611,13 +609,13 @@ def test_the_protocol_runs_without_tensorflow(honest: list[dict]) -> None:
     module (TensorFlow, Keras, JAX, PyTorch)."""
     script = textwrap.dedent(f"""
         import json, sys
-        from keras_course.grading import batch, evidence, verify
+        from keras_course.grading import batch, evidence, record, verify, worker
         import keras_course.expect
         outputs = json.loads(sys.stdin.read())
         assert verify.verify_cell({CELL!r}, outputs)["passed"]
         forged = verify.verify_cell({MODEL_CELL!r}, [])
         assert forged["ename"] == "EvidenceError", forged
-        assert batch.combine({{"checks": batch.checks_fingerprint()}})
+        assert record.combine({{"checks": record.checks_fingerprint()}})
         print(sorted(m for m in sys.modules if m.split(".")[0] in verify.KERNEL_MODULES))
     """)
     done = subprocess.run([sys.executable, "-c", script], input=json.dumps(honest),

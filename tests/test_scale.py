@@ -32,7 +32,9 @@ from conftest import copy_course
 from nbgrader.api import Gradebook
 
 from keras_course.course import load_variant, release, submit
-from keras_course.grading.batch import Job, Result, all_jobs, grade_all, grade_submission
+from keras_course.grading.batch import grade_all
+from keras_course.grading.record import Job, Result, all_jobs
+from keras_course.grading.worker import grade_submission
 
 pytestmark = pytest.mark.pipeline
 

@@ -22,8 +22,9 @@ from pathlib import Path
 import nbformat
 
 from .coursedir import assignments, gradebook_url, nbgrader_env, notebooks, source_notebooks
-from .grading import batch
-from .grading.batch import Progress, default_workers, find_jobs, grade_all
+from .grading import batch, record
+from .grading.batch import Progress, default_workers, grade_all
+from .grading.record import find_jobs
 from .submissions import Variant, make_submission, read_variant
 
 
@@ -151,8 +152,8 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
     from .grading import audit
 
     db_url = gradebook_url(root)
-    manifest = batch.Manifest(root)
-    reasons = {str(j): batch.why_grade(root, j, manifest, db_url) for j in jobs}
+    manifest = record.Manifest(root)
+    reasons = {str(j): record.why_grade(root, j, manifest, db_url) for j in jobs}
     if force:
         reasons = {k: "of --force" if v.startswith("its gradebook") else v
                    for k, v in reasons.items()}

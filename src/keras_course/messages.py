@@ -7,9 +7,9 @@ name the concept without the expected values (`hidden`).
 The grading run's sentences (at the end) are module-level templates with named fields, rendered
 with `TEMPLATE.format(field=...)` where they are used, grouped by who reads them: students (the
 record of a test cell's calls, a test cell's verdict, the kernel's run of the notebook, the
-feedback summary) and instructors (the kernel's box). Code keeps state as codes and renders
-these only to show them. `tests/test_checks.py` reads every template in the form a person
-reads it and checks its tone.
+feedback summary) and instructors (the kernel's box, why a submission could not be graded).
+Code keeps state as codes and renders these only to show them. `tests/test_checks.py` reads
+every template in the form a person reads it and checks its tone.
 """
 from __future__ import annotations
 
@@ -799,3 +799,32 @@ FORK_SERVER_ERRORS = {
 
 REPLAY_IMPORT = ("Test cells must not import `{name}` outside `@kernel_only` fixtures: the "
                  "grader checks recorded evidence without TensorFlow.")
+
+# --------------------------------------------------------------------------- instructors: the class
+# Why a submission could not be graded, read from nbgrader's log (grading/worker.py) or from how
+# its worker ended (grading/batch.py). Listed after the run as `ada/a1: {reason}` and in the
+# report, so each starts lowercase; the exception it was read from may follow in parentheses.
+
+#: Heads the list of `failure_summary`.
+UNGRADED = "{count} submissions could not be graded:"
+NOTEBOOK_MISSING = ("`{notebook}` is missing from the submission{renamed}: nbgrader grades "
+                    "notebooks by their released names; rename it back")
+#: The `{renamed}` of `NOTEBOOK_MISSING` when the submission holds other notebooks.
+NOTEBOOK_RENAMED = " (renamed? found {names})"
+NOTEBOOK_EMPTY = ("the notebook file is empty (not valid JSON): ask the student to submit it "
+                  "again")
+NOTEBOOK_NOT_JSON = ("the notebook file is not valid JSON (cut off or edited by hand): ask the "
+                     "student to submit it again")
+NOTEBOOK_MALFORMED = "the file is not a valid notebook (its cells are missing or malformed)"
+KERNEL_UNRESPONSIVE = "the kernel stopped responding and could not be interrupted"
+NBGRADER_FAILED = "nbgrader could not grade this submission (see its log)"
+#: Follows a reason the worker read from nbgrader's log.
+SEE_LOG = " (log: {path})"
+WORKER_ERROR = "the grading worker could not grade it: {error}"
+WORKER_SILENT = "the grading worker stopped answering"
+WORKER_KILLED = "the grading worker was killed ({signal}{hint}) while grading this submission"
+#: The `{hint}` of `WORKER_KILLED` when the signal was SIGKILL, the out-of-memory killer's.
+OUT_OF_MEMORY = "; out of memory?"
+WORKER_EXITED = "the grading worker exited with code {code} while grading this submission"
+GRADING_TOO_LONG = "grading took longer than {seconds:.0f} s; the worker was stopped"
+DASK_WORKER_FAILED = "the Dask worker failed: {error}"

@@ -1,7 +1,7 @@
 """The audit of a regrade: who gained or lost points on which check, and why they were regraded.
 
 `make grade` regrades a submission when its files, its assignment's tests (as the gradebook
-holds them after `make release`) or the course's check code changed (`batch.fingerprint_parts`).
+holds them after `make release`) or the course's check code changed (`record.fingerprint_parts`).
 Before the run it reads each regraded submission's score on every check, after the run again;
 the differences are printed and written to `grades/audit.json`, which the report shows.
 """
