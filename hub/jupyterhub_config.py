@@ -7,6 +7,8 @@ production is marked PRODUCTION (see the README, "The course on a JupyterHub").
 import json
 import os
 
+from keras_course.coursedir import QUIET_TF_ENV  # the hub's environment holds the course's package
+
 c = get_config()  # noqa: F821  (provided by JupyterHub when it loads this file)
 site = json.load(open(os.environ["KERAS_HUB_SITE"]))
 state = os.path.join(site["srv"], "hub")
@@ -36,8 +38,7 @@ c.Spawner.default_url = "/lab"
 c.Spawner.environment = {
     # nbgrader calls `alembic` through PATH; kernels use the hub's environment
     "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
-    "TF_CPP_MIN_LOG_LEVEL": "3",
-    "TF_ENABLE_ONEDNN_OPTS": "0",
+    **QUIET_TF_ENV,
 }
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
