@@ -28,7 +28,11 @@ from pathlib import Path
 
 from .. import messages
 from ..coursedir import CONFIG_FILE, nbgrader_env
-from .protections import FORKING_EXECUTE, SANDBOXED_EXECUTE  # named where they are checked
+from .protections import (  # named where they are checked
+    FORKING_EXECUTE,
+    SANDBOXED_EXECUTE,
+    VERIFY_EVIDENCE,
+)
 from .record import LOG_DIR, Job, Result, submission_fingerprint
 
 
@@ -109,6 +113,8 @@ class Grader:
                 course_config.Autograde.get("autograde_preprocessors", []))
             if self.forking:
                 self._prestart(course_config)
+            if VERIFY_EVIDENCE in list(course_config.Autograde.get("autograde_preprocessors", [])):
+                self._prestart_rebuild(course_config)
             from nbgrader.apps.autogradeapp import AutogradeApp
 
             self.app = AutogradeApp()
@@ -134,6 +140,16 @@ class Grader:
             km._server_for(autograded / "student" / "assignment", ["ipykernel_launcher"])
             shutil.rmtree(km._private, ignore_errors=True)
         except Exception:  # noqa: BLE001 - the first kernel tries again, or starts afresh
+            pass
+
+    def _prestart_rebuild(self, config) -> None:
+        """Start the rebuild service now, so Keras loads there while nbgrader and the fork
+        server load (else the first notebook waits for it)."""
+        try:
+            from .verify import VerifyEvidence
+
+            VerifyEvidence(config=config)  # starts the service when checks are enabled
+        except Exception:  # noqa: BLE001 - the first notebook's checks start it again
             pass
 
     def grade(self, job: Job) -> Result:
