@@ -625,6 +625,8 @@ def test_a_hostile_configuration_costs_only_its_own_rebuild() -> None:
 
 _CALL = "`build_sequential(20, 3)`"
 _LAST = "bwrap: No permissions to creating new namespace"
+_COMMANDS = "release, demo, grade, report, lab, export, hub, protections"
+_FORGED = "kct-ada+a1_sequential+2099-01-01 00:00:00.000000 UTC+forged"
 
 #: Every template of `messages` (the model checks' notes and the grading run's sentences),
 #: rendered with sample fields in the form a person reads it: a notice of the kernel's run as its
@@ -754,6 +756,73 @@ READ_AS = {
         "DASK_WORKER_FAILED": messages.DASK_WORKER_FAILED.format(
             error="KilledWorker: the worker died"),
     }.items()},
+    # instructors: commands (a usage error after argparse's `keras-course: error: `, read as
+    # `Error: ...`; a terminal line; an exception's line; a log line)
+    "UNGRADED_SEE_ABOVE": messages.UNGRADED_SEE_ABOVE.format(count="Two"),
+    "NO_SUCH_COMMAND": "Error: " + messages.NO_SUCH_COMMAND.format(command="frobnicate") + " "
+                       + messages.COMMANDS_ARE.format(commands=_COMMANDS, prog="keras-course"),
+    "DID_YOU_MEAN": "Error: " + messages.DID_YOU_MEAN.format(command="grdae", near="grade") + " "
+                    + messages.COMMANDS_ARE.format(commands=_COMMANDS, prog="keras-course"),
+    "COMMANDS_ARE": messages.COMMANDS_ARE.format(commands=_COMMANDS, prog="keras-course"),
+    "UNRECOGNIZED_ARGUMENTS": "Error: " + messages.UNRECOGNIZED_ARGUMENTS.format(
+        arguments="--fast", prog="keras-course", command="grade"),
+    "NO_LAB_MODE": "ValueError: " + messages.NO_LAB_MODE.format(
+        mode="student", modes=messages.names(["instructor", "self-learner"], "or")),
+    # the hub's step and start failures end with the output or log they quote
+    "HUB_STEP_FAILED": messages.HUB_STEP_FAILED.format(command="npm install --global --no-fund",
+                                                       code=1, output="").strip(),
+    "NO_SHARED_PYTHON": messages.NO_SHARED_PYTHON.format(version="3.11",
+                                                         python="/root/.pyenv/bin/python3"),
+    "NO_NPM": messages.NO_NPM,
+    "PROXY_NOT_FOUND": messages.PROXY_NOT_FOUND,
+    "HUB_NEEDS_ROOT": messages.HUB_NEEDS_ROOT,
+    "HUB_RUNNING": messages.HUB_RUNNING.format(name="keras-course-hub"),
+    "HUB_DID_NOT_START": messages.HUB_DID_NOT_START.format(
+        log="/srv/keras-course-hub/hub/jupyterhub.log", tail="").strip(),
+    "NO_HUB_ACTION": "ValueError: " + messages.NO_HUB_ACTION.format(action="restart"),
+    "NOT_IN_ROSTER": "Warning: " + messages.NOT_IN_ROSTER.format(student="dee",
+                                                                 roster="roster.csv"),
+    "NOT_IN_GRADEBOOK": "Warning: " + messages.NOT_IN_GRADEBOOK.format(student="zed",
+                                                                       roster="roster.csv"),
+    **{name: f"ValueError: {text}" for name, text in {
+        "NOT_A_TIME": messages.NOT_A_TIME.format(what="course.toml [due] a1", text="friday"),
+        "LATE_PER": messages.LATE_PER.format(file="course.toml", per="week"),
+        "EXTENSION_WITHOUT_DUE": messages.EXTENSION_WITHOUT_DUE.format(
+            file="extensions.csv", line=3, until="+48h", assignment="a9"),
+    }.items()},
+    "PROTECTIONS_IN_FORCE": messages.PROTECTIONS_IN_FORCE,
+    **{name: f"ProtectionsMissingError: {text}" for name, text in {
+        "PROTECTIONS_NOT_IN_FORCE": messages.PROTECTIONS_NOT_IN_FORCE.format(
+            problems=messages.PROTECTION_PROBLEMS["not_required"]),
+        **{f"PROTECTION_PROBLEMS:{code}": messages.PROTECTIONS_NOT_IN_FORCE.format(
+            problems=problem.format(step="keras_course.grading.verify.VerifyEvidence"))
+           for code, problem in messages.PROTECTION_PROBLEMS.items()},
+        "CONFIG_MISSING": messages.CONFIG_MISSING.format(path="/course/nbgrader_config.py"),
+        "CONFIG_UNLOADABLE": messages.CONFIG_UNLOADABLE.format(
+            error="SyntaxError: invalid syntax (nbgrader_config.py, line 3)", root="/course"),
+        "FOREIGN_GUARD": messages.FOREIGN_GUARD.format(
+            path="/opt/venv/etc/jupyter/nbgrader_config.py"),
+        "REFUSE_TO_GRADE": messages.REFUSE_TO_GRADE.format(root="/course"),
+    }.items()},
+    **{f"STOPPED_BY:{code}": f"Submission `ada/a1` timed out or stopped: {reason}."
+       for code, reason in messages.STOPPED_BY.items()},
+    "NO_FAILURE_MESSAGE": f"Most frequent failure of `test_a1`: {messages.NO_FAILURE_MESSAGE}",
+    "ZERO_CHECKS": "Submission `ada/a1` scored zero on everything: "
+                   + messages.ZERO_CHECKS.format(count=5) + ".",
+    "NO_COURSE_ID": messages.NO_COURSE_ID,
+    "REFUSED_SUBMISSION": messages.REFUSED_SUBMISSION.format(
+        name=_FORGED, user="kct-ada", why=messages.REFUSED_WHY["owner"].format(owner="kct-ben"),
+        where=messages.REFUSED_RENAMED.format(aside=f".refused+{_FORGED}")),
+    **{f"REFUSED_WHY:{code}": messages.REFUSED_SUBMISSION.format(
+        name=_FORGED, user="kct-ada", where=messages.REFUSED_LEFT.format(error="Read-only"),
+        why=why.format(user="kct-ada", owner="kct-ben", size=3 * 10**8, limit=2 * 10**8))
+       for code, why in messages.REFUSED_WHY.items()},
+    "REFUSED_RENAMED": messages.REFUSED_SUBMISSION.format(
+        name=_FORGED, user="kct-ada", why=messages.REFUSED_WHY["not_folder"],
+        where=messages.REFUSED_RENAMED.format(aside=f".refused+{_FORGED}")),
+    "REFUSED_LEFT": messages.REFUSED_SUBMISSION.format(
+        name=_FORGED, user="kct-ada", why=messages.REFUSED_WHY["not_folder"],
+        where=messages.REFUSED_LEFT.format(error="Permission denied")),
 }
 
 #: Templates that are headings or labels, not sentences.
@@ -779,6 +848,8 @@ def test_every_template_of_messages_is_read_in_the_tone_test() -> None:
     assert templates == listed
     assert {f"STOP_REASONS:{code}" for code in messages.STOP_REASONS} <= set(READ_AS)
     assert {f"FORK_SERVER_ERRORS:{code}" for code in messages.FORK_SERVER_ERRORS} <= set(READ_AS)
+    for table in ("PROTECTION_PROBLEMS", "STOPPED_BY", "REFUSED_WHY"):
+        assert {f"{table}:{code}" for code in getattr(messages, table)} <= set(READ_AS)
 
 
 @pytest.mark.parametrize("name", sorted(READ_AS))

@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import coursedir
+from . import coursedir, messages
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNGRADED = 0, 1, 2, 3
 
@@ -68,7 +68,7 @@ def _course_command(args: argparse.Namespace) -> int:
                                  scheduler=getattr(args, "scheduler", None))
     print(f"{args.command} finished in {time.monotonic() - started:.0f} s")
     if outcome.ungraded:
-        print(f"{len(outcome.ungraded)} submissions could not be graded: see the list above.")
+        print(messages.UNGRADED_SEE_ABOVE.format(count=len(outcome.ungraded)))
         return EXIT_UNGRADED
     return EXIT_OK
 
@@ -102,7 +102,7 @@ def _protections(args: argparse.Namespace) -> int:
         print(f"wrote {protections.install()}")
     else:
         protections.check_course(coursedir.course_root(args.root))
-        print("the course's grading protections are in force")
+        print(messages.PROTECTIONS_IN_FORCE)
     return EXIT_OK
 
 
@@ -186,16 +186,16 @@ def main(argv: list[str] | None = None, prog: str = "keras-course") -> int:
     if argv and not argv[0].startswith("-") and argv[0] not in known:
         near = difflib.get_close_matches(argv[0], known, n=1)
         parser.print_usage(sys.stderr)
-        parser.exit(EXIT_USAGE, f"{prog}: error: there is no command `{argv[0]}`"
-                    + (f"; did you mean `{near[0]}`?" if near else ".")
-                    + f" The commands are: {', '.join(known)} (`{prog} --help` says what "
-                    "each does).\n")
+        unknown = (messages.DID_YOU_MEAN.format(command=argv[0], near=near[0]) if near
+                   else messages.NO_SUCH_COMMAND.format(command=argv[0]))
+        commands = messages.COMMANDS_ARE.format(commands=", ".join(known), prog=prog)
+        parser.exit(EXIT_USAGE, f"{prog}: error: {unknown} {commands}\n")
     args, rest = parser.parse_known_args(argv)
     if args.command == "lab":
         args.jupyter_args = rest
     elif rest:
-        known[args.command].error(f"unrecognized arguments: {' '.join(rest)} "
-                                  f"(`{prog} {args.command} --help` lists the options)")
+        known[args.command].error(messages.UNRECOGNIZED_ARGUMENTS.format(
+            arguments=" ".join(rest), prog=prog, command=args.command))
     return args.run(args)
 
 

@@ -24,6 +24,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import messages
 from .coursedir import nbgrader_env
 
 #: Configuration folders (for `JUPYTER_CONFIG_PATH`), by mode.
@@ -36,7 +37,8 @@ START_DIRS = {"instructor": ".", "self-learner": "release"}
 def lab_command(mode: str, root: Path, extra: list[str]) -> tuple[list[str], Path, dict[str, str]]:
     """The `jupyter lab` command line, working directory and environment for `mode`."""
     if mode not in START_DIRS:
-        raise ValueError(f"mode must be one of {sorted(START_DIRS)}, not {mode!r}")
+        raise ValueError(messages.NO_LAB_MODE.format(mode=mode, modes=messages.names(
+            sorted(START_DIRS), "or")))
     cwd = (root / START_DIRS[mode]).resolve()
     env = nbgrader_env()  # formgrader's gradebook: nbgrader runs `alembic` through PATH
     if mode in CONFIG_DIRS:

@@ -24,16 +24,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import messages
 from .coursedir import gradebook_url, is_test_cell, notebooks, source_notebooks
-
-#: Error names in an autograded notebook that mean the kernel did not finish normally.
-STOPPED = {
-    "CellTimeoutError": "a cell timed out",
-    "DeadKernelError": "the kernel died",
-    "NotRun": "cells were not run (the kernel was stopped earlier)",
-    "KeyboardInterrupt": "a cell was interrupted at its time limit",
-    "TimeoutError": "a cell timed out",
-}
 
 
 @dataclass
@@ -116,8 +108,9 @@ def _stopped_reasons(notebook: Path) -> list[str]:
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []) if isinstance(cell, dict) else []:
             name = out.get("ename") if isinstance(out, dict) else None
-            if name in STOPPED and STOPPED[name] not in found:
-                found.append(STOPPED[name])
+            reason = messages.STOPPED_BY.get(name) if isinstance(name, str) else None
+            if reason and reason not in found:
+                found.append(reason)
     return found
 
 
@@ -175,7 +168,7 @@ def failure_messages(root: Path, report: ClassReport) -> dict[str, dict[str, Cou
             for cell in cells if isinstance(cells, list) else []:
                 gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
                 if gid in failed:
-                    message = _message(cell) or "(no message: see the graded notebook)"
+                    message = _message(cell) or messages.NO_FAILURE_MESSAGE
                     out.setdefault(sub.assignment, {}).setdefault(gid, Counter())[message] += 1
     return out
 
@@ -203,7 +196,7 @@ def flags(root: Path, report: ClassReport) -> list[Flag]:
                             "; ".join(stopped)))
         if sub.checks and all(got == 0 for got, _ in sub.checks.values()):
             out.append(Flag(sub.student, sub.assignment, "zero on everything",
-                            f"0 of {len(sub.checks)} checks passed (a blank or unrun notebook?)"))
+                            messages.ZERO_CHECKS.format(count=len(sub.checks))))
     return out
 
 

@@ -33,6 +33,8 @@ from nbgrader.plugins import LateSubmissionPlugin
 from nbgrader.preprocessors import AssignLatePenalties
 from traitlets import Unicode
 
+from .. import messages
+
 #: The policy file, relative to the course root.
 POLICY_FILE = "course.toml"
 
@@ -123,28 +125,12 @@ class Policy:
             when = when.replace(tzinfo=UTC)
         return when.astimezone(self.tz).strftime("%Y-%m-%d %H:%M %Z")
 
-    def describe(self) -> str:
-        """The late policy in one sentence, for pages people read."""
-        if not self.penalty_percent and self.zero_after_days is None:
-            return "Late work is not penalised."
-        parts = []
-        if self.grace_minutes:
-            parts.append(f"up to {self.grace_minutes:g} minutes late is on time")
-        if self.penalty_percent:
-            parts.append(f"each started {self.per} late costs {self.penalty_percent:g}% of the "
-                         f"points (at most {self.cap_percent:g}%)")
-        if self.zero_after_days is not None:
-            parts.append(f"more than {self.zero_after_days:g} days late scores zero")
-        text = "; ".join(parts)
-        return text[0].upper() + text[1:] + f". Times are in {self.time_zone}."
-
 
 def _parse_time(text: str, tz: ZoneInfo, what: str) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(str(text).strip())
     except ValueError:
-        raise ValueError(f"{what}: `{text}` is not a date and time like `2026-12-04 23:59`") \
-            from None
+        raise ValueError(messages.NOT_A_TIME.format(what=what, text=text)) from None
     return when.replace(tzinfo=tz) if when.tzinfo is None else when
 
 
@@ -169,7 +155,7 @@ def load_policy(path: Path | str) -> Policy:
     policy.penalty_percent = float(late.get("penalty_percent", 0))
     policy.per = str(late.get("per", "day"))
     if policy.per not in ("hour", "day"):
-        raise ValueError(f"{path.name} [late] per: `{policy.per}` must be `hour` or `day`")
+        raise ValueError(messages.LATE_PER.format(file=path.name, per=policy.per))
     policy.cap_percent = float(late.get("cap_percent", 100))
     if late.get("zero_after_days") is not None:
         policy.zero_after_days = float(late["zero_after_days"])
@@ -195,8 +181,8 @@ def read_extensions(path: Path, policy: Policy) -> dict[tuple[str, str], Extensi
             if rel:
                 due = policy.due.get(assignment)
                 if due is None:
-                    raise ValueError(f"{path.name} line {n}: `{until}` extends `{assignment}`, "
-                                     "which has no due date")
+                    raise ValueError(messages.EXTENSION_WITHOUT_DUE.format(
+                        file=path.name, line=n, until=until, assignment=assignment))
                 hours = float(rel.group(1)) * (24 if rel.group(2) == "d" else 1)
                 when = due + dt.timedelta(hours=hours)
             else:

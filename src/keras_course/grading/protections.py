@@ -33,6 +33,8 @@ from typing import Any
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from .. import messages
+
 SANDBOXED_EXECUTE = "keras_course.grading.execute.SandboxedExecute"
 FORKING_EXECUTE = "keras_course.grading.forkserver.ForkingExecute"
 VERIFY_EVIDENCE = "keras_course.grading.verify.VerifyEvidence"
@@ -71,32 +73,24 @@ def pipeline_problems(config: Any) -> list[str]:
     autograde = config.Autograde
     steps = [_name(p) for p in autograde.get("autograde_preprocessors", [])]
     sanitize = [_name(p) for p in autograde.get("sanitize_preprocessors", [])]
-    problems = []
+    found: list[tuple[str, str]] = []  # (code in messages.PROTECTION_PROBLEMS, the step)
     if REFUSE in steps or REFUSE in sanitize or not steps:
-        problems.append("the course's nbgrader_config.py was not loaded (it is missing, "
-                        "unreadable, or raised an error while loading)")
-        return problems
+        found.append(("not_loaded", ""))
+        return [messages.PROTECTION_PROBLEMS[code].format(step=step) for code, step in found]
     executes = [i for i, s in enumerate(steps) if s in (SANDBOXED_EXECUTE, FORKING_EXECUTE)]
     if not executes:
-        problems.append(f"`{SANDBOXED_EXECUTE}` is not in Autograde.autograde_preprocessors: "
-                        "student code would run outside the sandbox")
+        found.append(("no_sandbox", SANDBOXED_EXECUTE))
     elif steps[executes[0] + 1: executes[0] + 2] != [VERIFY_EVIDENCE]:
-        problems.append(f"`{VERIFY_EVIDENCE}` does not come right after the sandboxed Execute: "
-                        "test cells would be scored on what the student's kernel printed")
+        found.append(("verify_not_next", VERIFY_EVIDENCE))
     if SKIP_CELLS in steps and (not executes or steps.index(SKIP_CELLS) != executes[0] - 1):
-        problems.append(f"`{SKIP_CELLS}` does not come right before the sandboxed Execute: a "
-                        "step between them could change a cell after it was found equal to "
-                        "the instructor's")
+        found.append(("skip_not_before", SKIP_CELLS))
     if STOCK_EXECUTE in steps:
-        problems.append(f"`{STOCK_EXECUTE}` is in Autograde.autograde_preprocessors: it runs "
-                        "student code without the sandbox")
+        found.append(("stock_execute", STOCK_EXECUTE))
     if RESTORE_CELLS not in sanitize:
-        problems.append(f"`{RESTORE_CELLS}` is not in Autograde.sanitize_preprocessors: "
-                        "tampered test cells would not be restored")
+        found.append(("no_restore", RESTORE_CELLS))
     if config.SandboxedKernelManager.get("required", True) is False:
-        problems.append("c.SandboxedKernelManager.required is False: kernels could start "
-                        "without bubblewrap")
-    return problems
+        found.append(("not_required", ""))
+    return [messages.PROTECTION_PROBLEMS[code].format(step=step) for code, step in found]
 
 
 def load_course_config(root: Path) -> Any:
@@ -106,7 +100,7 @@ def load_course_config(root: Path) -> Any:
 
     path = root / "nbgrader_config.py"
     if not path.is_file():
-        raise ProtectionsMissingError(f"{path} does not exist")
+        raise ProtectionsMissingError(messages.CONFIG_MISSING.format(path=path))
     merged = Config()
     merged.merge(PyFileConfigLoader(str(path)).load_config())
     return merged
@@ -119,17 +113,12 @@ def check_course(root: Path) -> None:
     except ProtectionsMissingError:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever it is, nothing is graded
-        raise ProtectionsMissingError(
-            f"the course's nbgrader_config.py could not be loaded ({type(exc).__name__}: "
-            f"{exc}). Nothing was graded. Fix the file (`python -m "
-            f"keras_course.grading.protections check {root}` shows the error again) and grade "
-            "again.") from exc
+        raise ProtectionsMissingError(messages.CONFIG_UNLOADABLE.format(
+            error=f"{type(exc).__name__}: {exc}", root=root)) from exc
     problems = pipeline_problems(config)
     if problems:
-        raise ProtectionsMissingError(
-            "grading stopped before any submission ran, because the course's protections are "
-            "not in force: " + "; ".join(problems) + ". Restore nbgrader_config.py from the "
-            "course repository (`git checkout nbgrader_config.py`) and grade again.")
+        raise ProtectionsMissingError(messages.PROTECTIONS_NOT_IN_FORCE.format(
+            problems="; ".join(problems)))
 
 
 def guard_path(prefix: str | None = None) -> Path:
@@ -142,9 +131,7 @@ def install(prefix: str | None = None) -> Path:
     path = guard_path(prefix)
     if path.is_file() and path.read_text() != GUARD_CONFIG:
         if "keras_course.grading.protections" not in path.read_text():
-            raise ProtectionsMissingError(
-                f"{path} exists and is not this course's guard; merge its settings by hand "
-                f"with the guard (see keras_course/grading/protections.py) and run again")
+            raise ProtectionsMissingError(messages.FOREIGN_GUARD.format(path=path))
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.is_file() or path.read_text() != GUARD_CONFIG:
         path.write_text(GUARD_CONFIG)
@@ -161,11 +148,7 @@ class RefuseToGrade(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         root = getattr(getattr(self.parent, "coursedir", None), "root", None) or os.getcwd()
-        raise ProtectionsMissingError(
-            "This course refuses to autograde: its nbgrader_config.py did not load, so the "
-            "grading sandbox and the out-of-kernel verdicts are not in force and no student "
-            f"code was run. Run `python -m keras_course.grading.protections check {root}` to see "
-            "why, fix or restore the file (`git checkout nbgrader_config.py`), and grade again.")
+        raise ProtectionsMissingError(messages.REFUSE_TO_GRADE.format(root=root))
 
 
 if __name__ == "__main__":
@@ -173,6 +156,6 @@ if __name__ == "__main__":
         print(f"wrote {install()}")
     elif len(sys.argv) == 3 and sys.argv[1] == "check":
         check_course(Path(sys.argv[2]).resolve())
-        print("the course's grading protections are in force")
+        print(messages.PROTECTIONS_IN_FORCE)
     else:
         raise SystemExit("usage: python -m keras_course.grading.protections install | check ROOT")
