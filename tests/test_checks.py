@@ -756,6 +756,10 @@ READ_AS = {
         "DASK_WORKER_FAILED": messages.DASK_WORKER_FAILED.format(
             error="KilledWorker: the worker died"),
     }.items()},
+    # (as `make grade` prints why it graded submissions again)
+    **{f"REGRADE_REASONS:{code}":
+       f"Regraded 4 submissions because {messages.regrade_reason([code])}."
+       for code in messages.REGRADE_REASONS},
     # instructors: commands (a usage error after argparse's `keras-course: error: `, read as
     # `Error: ...`; a terminal line; an exception's line; a log line)
     "UNGRADED_SEE_ABOVE": messages.UNGRADED_SEE_ABOVE.format(count="Two"),
@@ -848,7 +852,7 @@ def test_every_template_of_messages_is_read_in_the_tone_test() -> None:
     assert templates == listed
     assert {f"STOP_REASONS:{code}" for code in messages.STOP_REASONS} <= set(READ_AS)
     assert {f"FORK_SERVER_ERRORS:{code}" for code in messages.FORK_SERVER_ERRORS} <= set(READ_AS)
-    for table in ("PROTECTION_PROBLEMS", "STOPPED_BY", "REFUSED_WHY"):
+    for table in ("PROTECTION_PROBLEMS", "STOPPED_BY", "REFUSED_WHY", "REGRADE_REASONS"):
         assert {f"{table}:{code}" for code in getattr(messages, table)} <= set(READ_AS)
 
 

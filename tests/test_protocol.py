@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
+from keras_course import messages
 from keras_course.errors import CourseCheckError
-from keras_course.grading import record
+from keras_course.grading import audit, record
 from keras_course.grading.batch import _exit_reason, failure_summary, record_failures
 from keras_course.grading.evidence import (
     EVIDENCE_MIME,
@@ -64,6 +65,7 @@ from keras_course.grading.worker import _reason_from_log
 
 #: A test cell as an instructor writes it: a visible call, a quiz answer, a hidden call.
 CELL = '''"""`scale` multiplies by its factor; quiz q1 is answered b."""
+from keras_course import messages
 from keras_course.errors import CourseCheckError
 from keras_course.grading import call, submitted
 
@@ -530,7 +532,7 @@ def test_a_submission_is_graded_again_when_what_it_depends_on_changes(
     db = "sqlite:///gb.db"
     manifest = Manifest(course_root)
     assert needs_grading(course_root, ada, manifest, db, in_gradebook=set())
-    assert why_grade(course_root, ada, manifest) == "not graded yet"
+    assert why_grade(course_root, ada, manifest) == ("not graded",)
     (course_root / "autograded" / "ada" / "a1").mkdir(parents=True)
     manifest.record(ada, submission_fingerprint(course_root, ada), db, 3.0)
     assert not needs_grading(course_root, ada, manifest, db, in_gradebook={("ada", "a1")})
@@ -538,10 +540,18 @@ def test_a_submission_is_graded_again_when_what_it_depends_on_changes(
     assert needs_grading(course_root, ada, manifest, "postgresql://other")
     write_test_cell(course_root, "assert build() == 2")
     assert needs_grading(course_root, ada, manifest, db)
-    assert why_grade(course_root, ada, manifest) == "the assignment's tests changed"
+    assert why_grade(course_root, ada, manifest) == ("tests",)
     (course_root / "submitted" / "ada" / "a1" / "a1.ipynb").write_text("{}")
-    assert why_grade(course_root, ada, manifest) == (
+    assert why_grade(course_root, ada, manifest) == ("tests", "submission")
+    assert messages.regrade_reason(why_grade(course_root, ada, manifest)) == (
         "the assignment's tests changed, the submission changed")
+    # recorded as graded with what it is now: picked again only when its gradebook entry or
+    # graded copy went missing, and `make grade` says so
+    manifest.record(ada, submission_fingerprint(course_root, ada), db, 3.0)
+    assert why_grade(course_root, ada, manifest) == ("missing",)
+    assert audit.summary_lines({"ada/a1": ("missing",), "bob/a1": ("not graded",)}, []) == [
+        "regraded 1 submissions because its gradebook entry or graded copy is missing",
+        "no check's points changed"]
 
 
 def test_failures_are_kept_until_graded_and_summed_up(course_root: Path) -> None:

@@ -155,9 +155,9 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
     manifest = record.Manifest(root)
     reasons = {str(j): record.why_grade(root, j, manifest, db_url) for j in jobs}
     if force:
-        reasons = {k: "of --force" if v.startswith("its gradebook") else v
+        reasons = {k: (record.FORCED,) if v == (record.MISSING,) else v
                    for k, v in reasons.items()}
-    before = audit.read_checks(db_url, [j for j in jobs if reasons[str(j)] != "not graded yet"])
+    before = audit.read_checks(db_url, [j for j in jobs if reasons[str(j)] != (record.NOT_GRADED,)])
     progress = Progress(len(jobs))
     try:
         results = grade_all(root, jobs, nbgrader_env(), workers=n_workers,

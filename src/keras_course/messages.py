@@ -829,6 +829,22 @@ WORKER_EXITED = "the grading worker exited with code {code} while grading this s
 GRADING_TOO_LONG = "grading took longer than {seconds:.0f} s; the worker was stopped"
 DASK_WORKER_FAILED = "the Dask worker failed: {error}"
 
+#: Why `make grade` graded a submission (again), by the codes of `record.why_grade`; printed as
+#: "regraded 4 submissions because {reason}" and kept in grades/audit.json.
+REGRADE_REASONS = {
+    "not graded": "it was not graded yet",
+    "tests": "the assignment's tests changed",
+    "checks": "the course's checks changed",
+    "submission": "the submission changed",
+    "missing": "its gradebook entry or graded copy is missing",
+    "forced": "of --force",
+}
+
+
+def regrade_reason(codes: Iterable[str]) -> str:
+    """The reasons of `REGRADE_REASONS` for `codes`, in one line."""
+    return ", ".join(REGRADE_REASONS[code] for code in codes) or "it was asked for"
+
 # --------------------------------------------------------------------------- instructors: commands
 # What the course's commands say (cli.py, hub.py, lab.py, lms.py, report.py, exchange.py,
 # grading/late.py, grading/protections.py), on the terminal, as the exception's line, or in

@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..messages import regrade_reason
+from .record import NOT_GRADED
+
 AUDIT = Path("grades") / "audit.json"
 
 
@@ -56,7 +59,7 @@ def read_checks(db_url: str, jobs: Iterable) -> dict[str, dict[str, float]]:
 
 
 def compare(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]],
-            reasons: dict[str, str]) -> list[Change]:
+            reasons: dict[str, tuple[str, ...]]) -> list[Change]:
     """The checks whose score changed, for submissions graded before and again now."""
     changes = []
     for key in sorted(before):
@@ -67,14 +70,15 @@ def compare(before: dict[str, dict[str, float]], after: dict[str, dict[str, floa
             old, new = before[key].get(check, 0.0), after[key].get(check, 0.0)
             if round(old, 4) != round(new, 4):
                 changes.append(Change(student, assignment, check, old, new,
-                                      reasons.get(key, "regraded")))
+                                      regrade_reason(reasons.get(key, ()))))
     return changes
 
 
-def write(root: Path, reasons: dict[str, str], changes: list[Change]) -> Path:
-    """Keep this run's regrades and changes in grades/audit.json (none: keep the last)."""
+def write(root: Path, reasons: dict[str, tuple[str, ...]], changes: list[Change]) -> Path:
+    """Keep this run's regrades, with why in words, and changes in grades/audit.json (none:
+    keep the last)."""
     path = Path(root) / AUDIT
-    regraded = {k: v for k, v in reasons.items() if v != "not graded yet"}
+    regraded = {k: regrade_reason(v) for k, v in reasons.items() if v != (NOT_GRADED,)}
     if not regraded and path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,11 +95,12 @@ def read(root: Path) -> dict:
         return {}
 
 
-def summary_lines(reasons: dict[str, str], changes: list[Change]) -> list[str]:
+def summary_lines(reasons: dict[str, tuple[str, ...]], changes: list[Change]) -> list[str]:
     """What `make grade` prints about the regrades of this run."""
     regraded: dict[str, int] = {}
-    for reason in reasons.values():
-        if reason != "not graded yet":
+    for codes in reasons.values():
+        if codes != (NOT_GRADED,):
+            reason = regrade_reason(codes)
             regraded[reason] = regraded.get(reason, 0) + 1
     lines = [f"regraded {n} submissions because {why}" for why, n in sorted(regraded.items())]
     if regraded:

@@ -159,20 +159,22 @@ def submission_fingerprint(root: Path, job: Job) -> str:
     return combine(fingerprint_parts(root, job))
 
 
-#: Why a submission is graded again, by the part of its fingerprint that changed.
-CHANGED = {"submission": "the submission changed", "tests": "the assignment's tests changed",
-           "checks": "the course's checks changed"}
+#: Why a submission is graded: never graded, the parts of its fingerprint that changed
+#: ("tests", "checks", "submission"), its gradebook entry or graded copy missing, or `--force`.
+#: Codes; `messages.regrade_reason` words them.
+NOT_GRADED, MISSING, FORCED = "not graded", "missing", "forced"
 
 
-def why_grade(root: Path, job: Job, manifest: Manifest, db_url: str | None = None) -> str:
-    """Why `find_jobs` picked a submission, in a few words."""
+def why_grade(root: Path, job: Job, manifest: Manifest,
+              db_url: str | None = None) -> tuple[str, ...]:
+    """Why `find_jobs` picked a submission: codes (see `NOT_GRADED`)."""
     entry = manifest.entries.get(str(job))
     if not entry:
-        return "not graded yet"
+        return (NOT_GRADED,)
     old = entry.get("parts") or {}
     now = fingerprint_parts(root, job, db_url)
-    changed = [CHANGED[k] for k in ("tests", "checks", "submission") if old.get(k) != now[k]]
-    return ", ".join(changed) or "its gradebook or graded copy is missing"
+    changed = tuple(k for k in ("tests", "checks", "submission") if old.get(k) != now[k])
+    return changed or (MISSING,)
 
 
 def db_key(db_url: str) -> str:
