@@ -39,6 +39,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Unicode
 
+from . import messages
 from .coursedir import gradebook_url
 
 ROSTER_FILE = "roster.csv"
@@ -114,11 +115,9 @@ class Missing:
     def lines(self) -> list[str]:
         out = []
         for sid in self.not_in_roster:
-            out.append(f"{sid}: in the gradebook but not in {ROSTER_FILE}: NOT exported "
-                       f"(add a row for `{sid}` to {ROSTER_FILE})")
+            out.append(messages.NOT_IN_ROSTER.format(student=sid, roster=ROSTER_FILE))
         for sid in self.not_in_gradebook:
-            out.append(f"{sid}: in {ROSTER_FILE} but not in the gradebook (never submitted): "
-                       "exported with 0 points")
+            out.append(messages.NOT_IN_GRADEBOOK.format(student=sid, roster=ROSTER_FILE))
         return out
 
 
