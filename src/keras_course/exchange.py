@@ -46,6 +46,8 @@ from nbgrader.exchange.default.submit import ExchangeSubmit
 from nbgrader.utils import check_mode
 from traitlets import Integer
 
+from . import messages
+
 #: Files nbgrader's own submit writes that the collected copy keeps.
 TIMESTAMP = "timestamp.txt"
 
@@ -66,14 +68,19 @@ class Collected(TypedDict):
 
 
 class Refused(Exception):
-    """A folder in inbound/ that is not the named student's submission."""
+    """A folder in inbound/ that is not the named student's submission: why, as a code of
+    `messages.REFUSED_WHY` and the sentence it renders."""
+
+    def __init__(self, code: str, **fields: object) -> None:
+        super().__init__(messages.REFUSED_WHY[code].format(**fields))
+        self.code = code
 
 
 def owner_uid(username: str) -> int:
     try:
         return pwd.getpwnam(username).pw_uid
     except KeyError:
-        raise Refused(f"no user `{username}` on this machine") from None
+        raise Refused("no_user", user=username) from None
 
 
 def owner_name(uid: int) -> str:
@@ -90,9 +97,9 @@ def inspect(path: str, uid: int, max_bytes: int) -> tuple[float, list[str]]:
     """
     top = os.lstat(path)
     if not stat.S_ISDIR(top.st_mode):
-        raise Refused("it is not a folder")
+        raise Refused("not_folder")
     if top.st_uid != uid:
-        raise Refused(f"it belongs to `{owner_name(top.st_uid)}`")
+        raise Refused("owner", owner=owner_name(top.st_uid))
     newest, total, skipped = top.st_ctime, 0, []
     for dirpath, dirnames, filenames, dirfd in os.fwalk(path, follow_symlinks=False):
         for name in list(dirnames) + filenames:
@@ -107,7 +114,7 @@ def inspect(path: str, uid: int, max_bytes: int) -> tuple[float, list[str]]:
             newest = max(newest, st.st_ctime)
             total += st.st_size
     if total > max_bytes:
-        raise Refused(f"it holds {total} bytes, more than the {max_bytes} allowed")
+        raise Refused("too_big", size=total, limit=max_bytes)
     return newest, skipped
 
 
@@ -155,7 +162,7 @@ class OwnedCollect(ExchangeCollect):
 
     def init_src(self):
         if self.coursedir.course_id == "":
-            self.fail("No course id specified. Re-run with --course flag.")
+            self.fail(messages.NO_COURSE_ID)
         self.course_path = os.path.join(self.root, self.coursedir.course_id)
         self.inbound_path = os.path.join(self.course_path, "inbound")
         if not os.path.isdir(self.inbound_path):
@@ -199,12 +206,12 @@ class OwnedCollect(ExchangeCollect):
         aside = os.path.join(self.inbound_path, f".refused+{name}")
         try:
             os.rename(path, aside)
-            where = f"renamed to {os.path.basename(aside)}; its owner or root can delete it"
+            where = messages.REFUSED_RENAMED.format(aside=os.path.basename(aside))
         except OSError as exc:
-            where = f"left in place ({exc.strerror})"
+            where = messages.REFUSED_LEFT.format(error=exc.strerror)
         self.refused.append(name)
-        self.log.error("Refused %s: it claims to be `%s`'s submission, but %s (%s).",
-                       name, username, why, where)
+        self.log.error(messages.REFUSED_SUBMISSION.format(name=name, user=username, why=why,
+                                                          where=where))
 
     def copy_files(self):
         if not self.src_records:

@@ -39,6 +39,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import messages
 from .coursedir import path_with_first
 
 #: The repository this module was installed from (its hub/ folder holds the hub's config).
@@ -102,8 +103,9 @@ def say(text: str) -> None:
 def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
     proc = subprocess.run(list(args), capture_output=True, text=True, **kwargs)
     if proc.returncode != 0:
-        raise SystemExit(f"`{' '.join(args[:4])} ...` failed (exit {proc.returncode}):\n"
-                         f"{(proc.stdout + proc.stderr)[-2000:]}")
+        raise SystemExit(messages.HUB_STEP_FAILED.format(
+            command=" ".join(args[:4]), code=proc.returncode,
+            output=(proc.stdout + proc.stderr)[-2000:]))
     return proc
 
 
@@ -131,9 +133,7 @@ def base_python() -> Path:
     for candidate in candidates:
         if candidate.exists() and world_runnable(candidate):
             return candidate
-    raise SystemExit(f"No Python {version} that every user can run: the course's Python "
-                     f"({candidates[0]}) lives where other users cannot reach. Install one "
-                     f"(Debian: `apt-get install python{version} python{version}-venv`).")
+    raise SystemExit(messages.NO_SHARED_PYTHON.format(version=version, python=candidates[0]))
 
 
 def stamp_of(*paths: Path) -> str:
@@ -187,13 +187,12 @@ def ensure_proxy() -> str:
     if found:
         return found
     if not shutil.which("npm"):
-        raise SystemExit("JupyterHub needs configurable-http-proxy, from npm: install Node.js "
-                         "and npm (Debian: `apt-get install nodejs npm`), then run this again.")
+        raise SystemExit(messages.NO_NPM)
     say(f"installing {PROXY_PACKAGE} from npm")
     run("npm", "install", "--global", "--no-fund", "--no-audit", PROXY_PACKAGE)
     found = shutil.which("configurable-http-proxy")
     if not found:
-        raise SystemExit("npm installed configurable-http-proxy, but it is not on PATH")
+        raise SystemExit(messages.PROXY_NOT_FOUND)
     return found
 
 
@@ -324,8 +323,7 @@ def health(site: Site) -> bool:
 def setup(site: Site, passwords: dict[str, str] | None = None) -> dict[str, str]:
     """Everything but starting the hub; returns the passwords it set (new ones when not given)."""
     if os.geteuid() != 0:
-        raise SystemExit("`make hub` creates system users and starts servers as them: run it as "
-                         "root (sudo make hub).")
+        raise SystemExit(messages.HUB_NEEDS_ROOT)
     ensure_exchange(site)
     ensure_venv(site)
     ensure_proxy()
@@ -346,7 +344,7 @@ def setup(site: Site, passwords: dict[str, str] | None = None) -> dict[str, str]
 
 def start(site: Site, passwords: dict[str, str] | None = None, timeout: float = 120) -> dict:
     if hub_pid(site):
-        raise SystemExit(f"the hub {site.name} is already running (`make hub-stop` stops it)")
+        raise SystemExit(messages.HUB_RUNNING.format(name=site.name))
     passwords = setup(site, passwords)
     site.hub_port = site.hub_port or free_port()
     site.proxy_api_port = site.proxy_api_port or free_port()
@@ -368,7 +366,7 @@ def start(site: Site, passwords: dict[str, str] | None = None, timeout: float = 
         if proc.poll() is not None or time.monotonic() > deadline:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
             stop(site)
-            raise SystemExit(f"JupyterHub did not start (log {log}):\n{tail}")
+            raise SystemExit(messages.HUB_DID_NOT_START.format(log=log, tail=tail))
         time.sleep(0.3)
     return passwords
 
@@ -452,7 +450,7 @@ def run_command(action: str, port: int = 8000, name: str = "keras-course-hub") -
         reset(site)
         return [f"users {', '.join(site.users)}, their homes and {site.srv} deleted "
                 f"(the environment {site.venv} stays)"]
-    raise ValueError(f"the hub's commands are start, stop and reset, not {action!r}")
+    raise ValueError(messages.NO_HUB_ACTION.format(action=action))
 
 
 if __name__ == "__main__":  # the program is keras_course.cli; this spelling still works
