@@ -59,6 +59,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from keras_course.course import load_variant, release, submit  # noqa: E402
+from keras_course.coursedir import nbgrader_env  # noqa: E402
 from keras_course.grading.batch import Progress, default_workers, grade_all  # noqa: E402
 from keras_course.grading.record import all_jobs  # noqa: E402
 
@@ -88,11 +89,8 @@ c.Autograde.autograde_preprocessors = stock["autograde_preprocessors"].default()
 
 
 def env() -> dict[str, str]:
-    out = dict(os.environ)
-    out["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{out.get('PATH', '')}"
-    out.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    out.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    return out
+    """The environment every row's nbgrader runs in (the same for stock and the course)."""
+    return nbgrader_env()
 
 
 def copy_course(dest: Path, config: str | None = None) -> Path:
