@@ -23,7 +23,7 @@ variants of each assignment). Then, one after the other:
   one with `grade_id` `setup`: TensorFlow, Keras and the helpers imported); neither is counted.
   Then, counted: the student's solution cells as submitted, and the test cells as the kernel
   receives them under grading (the instructor's test cell from source/, cut to the statements
-  that record evidence by `keras_course.grading.evidence.kernel_source`, hidden calls
+  that record evidence by `keras_course.grading.cell_source.kernel_source`, hidden calls
   included), in notebook order, with `NBGRADER_EXECUTION=autograde`. Nothing else: no other
   cell, no kernel start, no nbgrader, no gradebook, no verdicts. The floor is the sum of those
   cells' times (from sending each to its reply), per notebook, one notebook after the other.
@@ -238,7 +238,7 @@ def floor_cells(submitted, instructor) -> tuple[list, list]:
     """(set-up cells, counted cells) of a submitted notebook, as the floor runs them."""
     import nbformat
 
-    from keras_course.grading.evidence import kernel_source
+    from keras_course.grading.cell_source import kernel_source
 
     tests = {}
     for cell in instructor.cells:

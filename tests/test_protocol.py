@@ -23,24 +23,26 @@ from keras_course import messages
 from keras_course.errors import CourseCheckError
 from keras_course.grading import audit, record
 from keras_course.grading.batch import _exit_reason, failure_summary, record_failures
+from keras_course.grading.cell_source import (
+    HIDDEN_CALLS_KEY,
+    evidence_calls,
+    kernel_parts,
+    kernel_source,
+    visible_calls_after_hidden,
+)
 from keras_course.grading.evidence import (
     EVIDENCE_MIME,
-    HIDDEN_CALLS_KEY,
     MAX_RECORD_CHARS,
     CallFailedError,
     EvidenceError,
     KernelOnly,
     Placeholder,
     call,
-    evidence_calls,
     kernel_only,
-    kernel_parts,
-    kernel_source,
     parse_records,
     recording,
     replaying,
     submitted,
-    visible_calls_after_hidden,
 )
 from keras_course.grading.record import (
     Job,

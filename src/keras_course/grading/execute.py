@@ -12,7 +12,7 @@ with what the kernel sends:
   cell's timeout costs the rest of the notebook, not the submission: that cell gets an error
   saying what happened, later cells are marked as not run, and the tests that ran keep their
   points (nbclient would raise and nbgrader would fail the whole submission);
-- test cells reach the kernel as `evidence.kernel_source` makes them: only the statements that
+- test cells reach the kernel as `cell_source.kernel_source` makes them: only the statements that
   record evidence, never the checks or their expected values; with `hidden_last`, each test
   cell's hidden calls are sent after the notebook's last cell (see `SandboxedExecute`).
 """
@@ -30,7 +30,7 @@ from traitlets import Bool, Float, Integer, default
 from .. import messages
 from ..coursedir import is_test_cell
 from ..messages import TRUNCATED, WITHHELD
-from .evidence import HIDDEN_CALLS_KEY, hidden_lines, kernel_parts, kernel_source
+from .cell_source import HIDDEN_CALLS_KEY, hidden_lines, kernel_parts, kernel_source
 from .sandbox import SandboxedKernelManager
 
 

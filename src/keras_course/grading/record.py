@@ -58,8 +58,8 @@ class Result:
 #: The helper package's code that decides verdicts and words their messages: its fingerprint is
 #: part of every submission's, so a fixed check regrades what it grades.
 CHECK_CODE = ("checks.py", "messages", "describe", "expect.py", "errors.py",
-              "grading/evidence.py", "grading/verify.py", "grading/rebuild.py",
-              "grading/rebuild_service.py")
+              "grading/evidence.py", "grading/cell_source.py", "grading/verify.py",
+              "grading/rebuild.py", "grading/rebuild_service.py")
 
 
 def files_fingerprint(root: Path, job: Job) -> str:

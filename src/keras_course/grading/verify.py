@@ -24,16 +24,13 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from .. import messages
 from ..coursedir import is_test_cell
 from ..errors import CourseCheckError
-from .evidence import (
+from .cell_source import (
     HIDDEN_CALLS_KEY,
-    EvidenceError,
-    Placeholder,
     evidence_calls,
     hidden_lines,
-    parse_records,
-    replaying,
     visible_calls_after_hidden,
 )
+from .evidence import EvidenceError, Placeholder, parse_records, replaying
 
 #: Modules a test cell may not need during replay: the grader's process never imports them.
 KERNEL_MODULES = ("tensorflow", "keras", "tf_keras", "jax", "torch")
