@@ -827,6 +827,32 @@ READ_AS = {
     "REFUSED_LEFT": messages.REFUSED_SUBMISSION.format(
         name=_FORGED, user="kct-ada", why=messages.REFUSED_WHY["not_folder"],
         where=messages.REFUSED_LEFT.format(error="Permission denied")),
+    # `make grade` on the terminal: a failed step ends with the output it quotes; status lines
+    # start with what they are about (`autograde:`, a submission, an assignment), read as a
+    # sentence from there
+    "NBGRADER_STEP_FAILED": messages.NBGRADER_STEP_FAILED.format(
+        args="generate_feedback a1 --force", code=1, tail="").strip(),
+    **{name: text[0].upper() + text[1:] for name, text in {
+        "GRADING_STARTS": messages.GRADING_STARTS.format(
+            count=4, where=messages.WITH_WORKERS.format(workers=2)),
+        "WITH_WORKERS": messages.GRADING_STARTS.format(
+            count=4, where=messages.WITH_WORKERS.format(workers=2)),
+        "ON_DASK": messages.GRADING_STARTS.format(
+            count=4, where=messages.ON_DASK.format(scheduler="tcp://10.0.0.5:8786")),
+        "LATE_PENALTY_CHANGED": messages.LATE_PENALTY_CHANGED.format(
+            submission="bo/a1", before=1.4, after=0),
+        "REPORT_NOT_WRITTEN": messages.REPORT_NOT_WRITTEN.format(
+            error="OSError: No space left on device"),
+        "WRITTEN_ANSWERS": messages.WRITTEN_ANSWERS.format(assignment="a4", points=3),
+    }.items()},
+    # (the run stops: read as the error line it ends with)
+    **{name: "Error: " + template.format(error=messages.NOT_A_TIME.format(
+        what="course.toml [due] a1", text="friday")) for name, template in {
+        "COURSE_TOML_INVALID": messages.COURSE_TOML_INVALID,
+        "LATE_POLICY_FAILED": messages.LATE_POLICY_FAILED}.items()},
+    "GRADING_INTERRUPTED": "Error: " + messages.GRADING_INTERRUPTED.format(done=3, total=16),
+    "UNGRADED_IN_RUN": messages.UNGRADED_IN_RUN.format(count="Two")
+                       + " `ada/a1`: the notebook file is empty.",
 }
 
 #: Templates that are headings or labels, not sentences.

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import messages
 from .coursedir import assignments, gradebook_url, nbgrader_env, notebooks, source_notebooks
 from .grading import batch, record
 from .grading.batch import Progress, default_workers, grade_all
@@ -38,7 +39,8 @@ def nbgrader(root: Path, *args: str, log: Path | None = None) -> subprocess.Comp
             f.write(f"$ nbgrader {' '.join(args)}\n{proc.stdout}{proc.stderr}\n")
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-        raise SystemExit(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode}):\n{tail}")
+        raise SystemExit(messages.NBGRADER_STEP_FAILED.format(
+            args=" ".join(args), code=proc.returncode, tail=tail))
     return proc
 
 
@@ -141,14 +143,13 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
     try:  # a date or a rule of course.toml that does not parse stops the run before it starts
         load_policy(root)
     except ValueError as exc:
-        raise SystemExit(f"course.toml: {exc}. Fix it, then run the same command again.") \
-            from None
+        raise SystemExit(messages.COURSE_TOML_INVALID.format(error=str(exc).rstrip("."))) from None
     jobs = find_jobs(root, force=force)
     n_workers = workers or default_workers()
     scheduler = scheduler or batch.dask_scheduler()
-    where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {n_workers} workers"
-    print(f"autograde: {len(jobs)} submissions to grade {where} "
-          f"(already graded and unchanged: skipped)", flush=True)
+    where = (messages.ON_DASK.format(scheduler=scheduler) if scheduler else
+             messages.WITH_WORKERS.format(workers=n_workers))
+    print(messages.GRADING_STARTS.format(count=len(jobs), where=where), flush=True)
     from .grading import audit
 
     db_url = gradebook_url(root)
@@ -163,12 +164,12 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
         results = grade_all(root, jobs, nbgrader_env(), workers=n_workers,
                             on_result=progress.update, scheduler=scheduler)
     except KeyboardInterrupt:
-        raise SystemExit(f"\ninterrupted: {progress.done} of {len(jobs)} submissions were graded "
-                         "and recorded; run the same command again to grade the rest") from None
+        raise SystemExit("\n" + messages.GRADING_INTERRUPTED.format(
+            done=progress.done, total=len(jobs))) from None
     batch.record_failures(root, results)
     failed = [r for r in results if not r.ok]
     if failed:
-        print(f"\n{len(failed)} submissions could not be graded (the rest were):")
+        print("\n" + messages.UNGRADED_IN_RUN.format(count=len(failed)))
         for r in failed:
             print(f"  {r.job}: {r.reason}")
     changes = audit.compare(before, audit.read_checks(db_url, [r.job for r in results if r.ok]),
@@ -181,10 +182,11 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
     try:
         changes_late = apply_policy(root)  # course.toml today: due dates, extensions, penalties
     except ValueError as exc:  # changed while grading: say where
-        raise SystemExit(f"the late policy could not be applied: {exc}") from None
+        raise SystemExit(messages.LATE_POLICY_FAILED.format(error=str(exc).rstrip("."))) from None
     for change in changes_late:
-        print(f"late penalty of {change.student}/{change.assignment}: {change.before:g} -> "
-              f"{change.after:g} points (course.toml changed)")
+        print(messages.LATE_PENALTY_CHANGED.format(
+            submission=f"{change.student}/{change.assignment}", before=change.before,
+            after=change.after))
     for assignment in submitted_assignments(root):
         if any((root / "autograded").glob(f"*/{assignment}/*.ipynb")):
             nbgrader(root, "generate_feedback", assignment, "--force", log=log)
@@ -199,7 +201,7 @@ def grade(root: Path, log: Path, workers: int | None = None, force: bool = False
                                 "could not be graded": len(failed),
                                 "seconds spent grading": spent})
     except Exception as exc:  # noqa: BLE001 - the grades are in; a report problem is reported
-        print(f"the report could not be written: {type(exc).__name__}: {exc}")
+        print(messages.REPORT_NOT_WRITTEN.format(error=f"{type(exc).__name__}: {exc}"))
     return GradeRun(csv_path, results)
 
 
@@ -243,8 +245,7 @@ def summary(root: Path, csv_path: Path) -> str:
     for name in names:
         manual = manual_points(root, name)
         if manual:
-            lines.append(f"{name}: {manual:g} of its points are written answers, graded by hand "
-                         "in formgrader (`make lab`); the scores above count them once graded.")
+            lines.append(messages.WRITTEN_ANSWERS.format(assignment=name, points=manual))
     return "\n".join(lines)
 
 

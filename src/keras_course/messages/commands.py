@@ -114,3 +114,27 @@ REFUSED_WHY = {
 #: The `{where}` of `REFUSED_SUBMISSION`.
 REFUSED_RENAMED = "renamed to {aside}; its owner or root can delete it"
 REFUSED_LEFT = "left in place ({error})"
+
+#: `make grade` / `keras-course grade` (course.py), on the terminal. Status lines start with
+#: the step they report (`autograde:`), as nbgrader's own do.
+NBGRADER_STEP_FAILED = ("`nbgrader {args}` failed (exit {code}). Fix what its output below names, "
+                        "then run the same command again.\n{tail}")
+GRADING_STARTS = ("autograde: {count} submissions to grade {where} (already graded and "
+                  "unchanged: skipped)")
+#: The `{where}` of `GRADING_STARTS`.
+ON_DASK = "on the Dask cluster at {scheduler}"
+WITH_WORKERS = "with {workers} workers"
+GRADING_INTERRUPTED = ("interrupted: {done} of {total} submissions were graded and recorded; run "
+                       "the same command again to grade the rest.")
+#: Heads the list of the submissions a run could not grade.
+UNGRADED_IN_RUN = "{count} submissions could not be graded (the rest were):"
+COURSE_TOML_INVALID = "course.toml: {error}. Fix it, then run the same command again."
+LATE_POLICY_FAILED = ("the late policy could not be applied: {error}. Fix course.toml or the "
+                      "extensions file, then run the same command again.")
+LATE_PENALTY_CHANGED = ("late penalty of {submission}: {before:g} -> {after:g} points "
+                        "(course.toml changed)")
+REPORT_NOT_WRITTEN = ("the report could not be written: {error}. The grades are in; run "
+                      "`make report` to try again.")
+#: Under the table of grades, for an assignment with questions graded by hand.
+WRITTEN_ANSWERS = ("{assignment}: {points:g} of its points are written answers, graded by hand "
+                   "in formgrader (`make lab`); the scores above count them once graded.")
