@@ -115,13 +115,7 @@ class SandboxedExecute(Execute):
     def __init__(self, *args, **kwargs):
         kwargs["kernel_manager_class"] = SandboxedKernelManager
         super().__init__(*args, **kwargs)
-        self._started = time.monotonic()  # (each run sets it again)
-        self._stopped = None
-        self._current_cell = None
-        self._output_chars = {}
-        self._defer = False
-        self._deferred = []
-        self._unsent = []
+        self._reset_run(defer=False)
         self._sending_hidden = False
 
     def preprocess(self, nb, resources=None, km=None):
@@ -147,14 +141,18 @@ class SandboxedExecute(Execute):
         return nb, resources
 
     def _run(self, nb, resources, km, defer: bool):
-        self._started = time.monotonic()
-        self._stopped = None
-        self._current_cell = None
-        self._output_chars = {}
-        self._defer = defer
-        self._deferred = []
-        self._unsent = []
+        self._reset_run(defer)
         return super().preprocess(nb, resources, km=km)
+
+    def _reset_run(self, defer: bool) -> None:
+        """The state of one run of the notebook, fresh."""
+        self._started = time.monotonic()
+        self._stopped: str | None = None
+        self._current_cell = None
+        self._output_chars: dict = {}
+        self._defer = defer
+        self._deferred: list = []
+        self._unsent: list = []
 
     def _left(self) -> float:
         return self.notebook_budget - (time.monotonic() - self._started)
