@@ -69,10 +69,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, Float, Integer, List, Unicode
+from traitlets import Bool, DottedObjectName, Float, Integer, List, Type, Unicode
 
 from .. import messages
 from .box import SEED, Bind, SandboxUnavailableError, Tmpfs, bwrap_command, python_view
+from .kernel_client import ReadyKernelClient
 from .limits import Cgroup, SandboxUid, cgroups_wanted, join_cgroup
 
 BOXINIT = Path(__file__).with_name("boxinit.py")
@@ -114,6 +115,10 @@ def explain_failure(stderr: str, bwrap: str) -> str:
 
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager that starts the kernel inside bubblewrap with resource limits."""
+
+    #: a client that is ready as soon as the kernel is (`kernel_client.py`)
+    client_class = DottedObjectName("keras_course.grading.kernel_client.ReadyKernelClient")
+    client_factory = Type(ReadyKernelClient, klass="jupyter_client.asynchronous.AsyncKernelClient")
 
     course_root = Unicode("", help="the course folder (never visible to the kernel)"
                           ).tag(config=True)
