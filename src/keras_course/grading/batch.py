@@ -14,6 +14,7 @@ missing or changed.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -27,8 +28,16 @@ from pathlib import Path
 
 from .. import messages
 from ..coursedir import gradebook_url
+from .protections import VERIFY_EVIDENCE
 from .record import LOG_DIR, Job, Manifest, Result, db_key, submission_fingerprint
-from .worker import READY, Settings, _worker_main, grade_submission
+from .worker import (
+    READY,
+    Settings,
+    _worker_main,
+    autograde_preprocessors,
+    course_config,
+    grade_submission,
+)
 
 # --------------------------------------------------------------------------------------------
 # The order to grade in, and how many workers
@@ -170,12 +179,30 @@ class _LocalWorker:
                 self.proc.join(5)
 
 
+def _shared_rebuild_service(settings: Settings, workers: int):
+    """One rebuild service for the run's workers, when more than one will ask for rebuilds."""
+    if workers < 2 or settings.grader:
+        return None
+    try:
+        if VERIFY_EVIDENCE not in autograde_preprocessors(course_config(settings.root)):
+            return None
+        from .rebuild import SharedRebuildService
+
+        return SharedRebuildService()
+    except Exception:  # noqa: BLE001 - each worker then starts a service of its own
+        return None
+
+
 def _grade_local(jobs: list[Job], settings: Settings, workers: int,
                  deliver: Callable[[Result], None]) -> None:
     todo: queue.Queue = queue.Queue()
     for job in jobs:
         todo.put(job)
-    pool = [_LocalWorker(i + 1, settings) for i in range(max(1, min(workers, len(jobs))))]
+    workers = max(1, min(workers, len(jobs)))
+    shared = _shared_rebuild_service(settings, workers)  # Keras loads there meanwhile
+    if shared is not None:
+        settings = dataclasses.replace(settings, rebuild_socket=shared.path)
+    pool = [_LocalWorker(i + 1, settings) for i in range(workers)]
     stop = threading.Event()
 
     def run(worker: _LocalWorker) -> None:
@@ -184,6 +211,8 @@ def _grade_local(jobs: list[Job], settings: Settings, workers: int,
             try:
                 job = todo.get_nowait()
             except queue.Empty:
+                # nothing left for it: it stops now, while the others finish their last
+                worker.stop()
                 return
             deliver(worker.grade(job))
 
@@ -205,6 +234,8 @@ def _grade_local(jobs: list[Job], settings: Settings, workers: int,
     finally:
         for w in pool:
             w.stop()
+        if shared is not None:
+            shared.stop()
 
 
 def dask_scheduler() -> str | None:

@@ -353,6 +353,9 @@ def serve(fd: int, preload: list[str]) -> None:
     os.dup2(quiet, 2)
     os.close(quiet)
     _Server(sock).loop()
+    # the worker is done (its end of the socket is closed): exit without the interpreter's and
+    # TensorFlow's clean-up, which its worker's exit would wait for
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,12 @@ rebuilds itself, in a process where no student code ever ran: the rebuild servic
 (`rebuild_service.py`, which refuses what is not Keras's own, rebuilds in safe mode and probes
 the rebuilt model's behaviour).
 
-This is the grader's side: one service per grading process, started once (it imports Keras while
-the grader does other work) and restarted once per request if it dies; answers cached by the
-recorded JSON (a notebook asks for the same model in several test cells); and
-`describe_recorded`, the description the checks decide on. A refused or failed rebuild becomes a
-description without a graph, with a note saying why (`refusal_message`).
+This is the grader's side: one service per grading process, started once (it imports Keras
+while the grader does other work) and restarted once per request if it dies, or, for the local
+workers of one run, one service they all connect to (`SharedRebuildService`); answers cached by
+the recorded JSON (a notebook asks for the same model in several test cells); and
+`describe_recorded`, the description the checks decide on. A refused or failed rebuild becomes
+a description without a graph, with a note saying why (`refusal_message`).
 """
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ import copy
 import hashlib
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -56,7 +59,11 @@ def _die_with_parent() -> None:
 class RebuildService:
     """The grader's side: starts the service once, sends recorded JSON, returns answers."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared: str = "") -> None:
+        #: the Unix socket of the service this run's workers share (`SharedRebuildService`),
+        #: or "" for a service of this process's own
+        self.shared = shared
+        self.sock: socket.socket | None = None
         self.proc: subprocess.Popen | None = None
         self.ready = False
         self.cache: dict[str, dict] = {}
@@ -66,22 +73,39 @@ class RebuildService:
         self.start_seconds: float | None = None
 
     def start(self) -> None:
-        """Start the service now (it imports Keras while the grader does other work)."""
-        if self.proc is not None and self.proc.poll() is None:
+        """Connect to the run's shared service, or start this process's own now (it imports
+        Keras while the grader does other work). A shared service that is gone is not asked
+        again: this process starts its own."""
+        if self.sock is not None or (self.proc is not None and self.proc.poll() is None):
             return
-        env = {key: value for key, value in os.environ.items()
-               if key in ("PATH", "HOME", "LANG", "LC_ALL", "VIRTUAL_ENV", "PYTHONPATH")}
-        env.update({**QUIET_TF_ENV, "CUDA_VISIBLE_DEVICES": "", "PYTHONSAFEPATH": "1",
-                    "OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1",
-                    "TF_NUM_INTEROP_THREADS": "1", "KERAS_BACKEND": "tensorflow"})
         self.started_at = time.monotonic()
         self.ready = False
+        if self.shared:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(self.shared)
+                self.sock = sock
+                return
+            except OSError:
+                sock.close()
+                self.shared = ""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "keras_course.grading.rebuild_service"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=env, cwd=tempfile.gettempdir(), preexec_fn=_die_with_parent)
+            env=service_env(), cwd=tempfile.gettempdir(), preexec_fn=_die_with_parent)
+
+    def _fds(self) -> tuple[int, int]:
+        """The descriptors answers are read from and requests written to."""
+        if self.sock is not None:
+            return self.sock.fileno(), self.sock.fileno()
+        assert self.proc is not None and self.proc.stdin is not None  # started (`start`)
+        assert self.proc.stdout is not None
+        return self.proc.stdout.fileno(), self.proc.stdin.fileno()
 
     def stop(self) -> None:
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            sock.close()  # the shared service's fork for this process exits
         proc, self.proc, self.ready = self.proc, None, False
         if proc is None:
             return
@@ -99,14 +123,13 @@ class RebuildService:
 
     def _ask(self, texts: list[str]) -> list[dict]:
         self.start()
-        proc = self.proc
-        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+        answers_fd, requests_fd = self._fds()
         if not self.ready:
-            json.loads(read_frame(proc.stdout.fileno(), self.started_at + START_TIMEOUT))
+            json.loads(read_frame(answers_fd, self.started_at + START_TIMEOUT))
             self.ready = True
             self.start_seconds = round(time.monotonic() - self.started_at, 3)
-        write_frame(proc.stdin.fileno(), json.dumps(texts).encode())
-        answers = json.loads(read_frame(proc.stdout.fileno(), time.monotonic()
+        write_frame(requests_fd, json.dumps(texts).encode())
+        answers = json.loads(read_frame(answers_fd, time.monotonic()
                                          + (len(texts) + 1) * (WALL_LIMIT + 5)))
         if not isinstance(answers, list) or len(answers) != len(texts):
             raise ValueError("answers do not match the request")
@@ -149,15 +172,63 @@ class RebuildService:
 
 
 _SERVICE: RebuildService | None = None
+#: The socket of the service this process's run shares (`use_shared_service`), if any.
+_SHARED = ""
 
 
 def service() -> RebuildService:
-    """This process's rebuild service (one per grading process, stopped when it exits)."""
+    """This process's rebuild service (one per grading process, stopped when it exits): a
+    connection to the run's shared service, or a service of its own."""
     global _SERVICE
     if _SERVICE is None:
-        _SERVICE = RebuildService()
+        _SERVICE = RebuildService(_SHARED)
         atexit.register(_SERVICE.stop)
     return _SERVICE
+
+
+def use_shared_service(path: str) -> None:
+    """Ask the run's shared service at the Unix socket `path` (before the first request)."""
+    global _SHARED
+    _SHARED = path
+
+
+def service_env() -> dict[str, str]:
+    """The service's environment: what Python needs, TensorFlow quiet, on one thread."""
+    env = {key: value for key, value in os.environ.items()
+           if key in ("PATH", "HOME", "LANG", "LC_ALL", "VIRTUAL_ENV", "PYTHONPATH")}
+    env.update({**QUIET_TF_ENV, "CUDA_VISIBLE_DEVICES": "", "PYTHONSAFEPATH": "1",
+                "OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1",
+                "TF_NUM_INTEROP_THREADS": "1", "KERAS_BACKEND": "tensorflow"})
+    return env
+
+
+class SharedRebuildService:
+    """One rebuild service for every local worker of a run: Keras imported once, not once per
+    worker. Its socket lives in a folder only the grader can enter; each worker's connection
+    is answered by a fork of its own (`rebuild_service.serve_shared`)."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.mkdtemp(prefix="keras-course-rebuild-")  # mode 0700
+        self.path = os.path.join(self.folder, "service.sock")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(self.path)
+            listener.listen(64)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "keras_course.grading.rebuild_service", "--listen",
+                 str(listener.fileno())],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                pass_fds=[listener.fileno()], env=service_env(), cwd=tempfile.gettempdir(),
+                preexec_fn=_die_with_parent)
+        finally:
+            listener.close()  # the service holds it; workers connect by its path
+
+    def stop(self) -> None:
+        """Stop the service (a worker still connected has its own fork, which ends with it)."""
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def recorded_models(records: list[dict]) -> list[str]:

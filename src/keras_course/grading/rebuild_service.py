@@ -20,10 +20,14 @@ The service imports Keras once (about 4 s) and then forks once per request. Each
 an address-space, CPU-time and wall-clock limit, so a hostile configuration (a `Dense(10**9)`,
 deep nesting) costs only its own checks: the grader gets a reason back, never a crash.
 
-Wire format, on the service's stdin and stdout: length-prefixed frames (`frames.py`). The service
-first sends `{"ready": true}`; then each request is a JSON list of recorded JSON texts, and each
-answer a JSON list with one answer per text, `{"ok": true, "description": ...}` or
-`{"ok": false, "kind": ..., "class_name": ...}`.
+The workers of one `make grade` run share one service (`serve_shared`): each connects to it
+and is answered by a fork of its own, so Keras is imported once per run, not once per worker.
+
+Wire format, on the service's stdin and stdout (a shared service's: on each worker's
+connection): length-prefixed frames (`frames.py`). The service first sends `{"ready": true}`;
+then each request is a JSON list of recorded JSON texts, and each answer a JSON list with one
+answer per text, `{"ok": true, "description": ...}` or `{"ok": false, "kind": ...,
+"class_name": ...}`.
 """
 from __future__ import annotations
 
@@ -33,6 +37,8 @@ import json
 import os
 import resource
 import signal
+import socket
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -373,16 +379,8 @@ def rebuild_many(texts: list[str]) -> list[dict]:
     return out
 
 
-def serve(stdin_fd: int = 0, stdout_fd: int = 1) -> None:
-    """The service's main loop: import Keras once, then fork per request, until EOF.
-
-    A request is a JSON list of recorded JSON texts; the answer a list of answers. The frames
-    travel on copies of stdin and stdout; the standard descriptors themselves point at
-    /dev/null, so nothing Keras or TensorFlow prints can mix into an answer."""
-    stdin_fd, stdout_fd = os.dup(stdin_fd), os.dup(stdout_fd)
-    null = os.open(os.devnull, os.O_RDWR)
-    os.dup2(null, 0)
-    os.dup2(null, 1)
+def _preload() -> None:
+    """Import Keras and the description once, out of the garbage collector's sight."""
     import keras  # noqa: F401 - imported once here, shared by every fork
     import numpy  # noqa: F401
 
@@ -390,16 +388,79 @@ def serve(stdin_fd: int = 0, stdout_fd: int = 1) -> None:
 
     gc.collect()  # Keras lives as long as the service: no fork's collection walks (copies) it
     gc.freeze()
+
+
+def _answer(stdin_fd: int, stdout_fd: int) -> None:
+    """Say the service is ready, then answer requests on these descriptors until EOF, and exit
+    without the interpreter's and TensorFlow's clean-up (about half a second that the grader's
+    own exit would wait for)."""
     write_frame(stdout_fd, b'{"ready": true}')
     while True:
         try:
             texts = json.loads(read_frame(stdin_fd))
         except (EOFError, OSError, ValueError):
-            return
+            os._exit(0)
         if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
             texts = []
         write_frame(stdout_fd, json.dumps(rebuild_many(texts) if texts else []).encode())
 
 
+def _quiet() -> None:
+    """Standard input and output to /dev/null: nothing Keras or TensorFlow prints can mix into
+    an answer."""
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    if null > 1:
+        os.close(null)
+
+
+def serve(stdin_fd: int = 0, stdout_fd: int = 1) -> None:
+    """One grader's service: import Keras once, then fork per request, until EOF.
+
+    A request is a JSON list of recorded JSON texts; the answer a list of answers. The frames
+    travel on copies of stdin and stdout; the standard descriptors themselves point at
+    /dev/null."""
+    stdin_fd, stdout_fd = os.dup(stdin_fd), os.dup(stdout_fd)
+    _quiet()
+    _preload()
+    _answer(stdin_fd, stdout_fd)
+
+
+def serve_shared(listen_fd: int) -> None:
+    """The service of every grading worker of a run (`rebuild.SharedRebuildService`): import
+    Keras once, then accept one connection per worker on the listening Unix socket `listen_fd`
+    and answer each in a fork of its own, as `serve` answers one grader."""
+    _quiet()
+    _preload()
+    listener = socket.socket(fileno=listen_fd)
+    while True:
+        while True:  # the forks of workers that have gone
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+        try:
+            conn, _ = listener.accept()
+        except InterruptedError:
+            continue
+        except OSError:
+            os._exit(0)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                listener.close()
+                fd = conn.detach()
+                _answer(fd, fd)
+            finally:
+                os._exit(0)
+        conn.close()
+
+
 if __name__ == "__main__":
-    serve()
+    if len(sys.argv) == 3 and sys.argv[1] == "--listen":
+        serve_shared(int(sys.argv[2]))
+    else:
+        serve()

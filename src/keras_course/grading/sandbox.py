@@ -251,6 +251,11 @@ class SandboxedKernelManager(AsyncKernelManager):
         cwd = str(Path(kw.get("cwd") or os.getcwd()).resolve())
         return self.sandbox_command(kernel_cmd, cwd, kw.get("env")), kw
 
+    async def _async_wait(self, pollinterval: float = 0.01) -> None:
+        """Until the kernel has exited, looking every 10 ms: jupyter_client looks every 100 ms,
+        and a graded kernel, killed once its last cell has run, waited 0.1 s a notebook."""
+        await super()._async_wait(pollinterval=pollinterval)
+
     def _release(self) -> None:
         if self._cgroup is not None:
             self._cgroup.remove()
