@@ -56,7 +56,7 @@ report: $(STAMP)  ## rewrite reports/index.html from the gradebook (grade and de
 	$(BIN)/keras-course report
 
 bench: $(STAMP) $(GUARD) sandbox  ## stock nbgrader against make grade against the floor, same submissions
-	$(PY) benchmarks/grading_speed.py
+	$(PY) benchmarks/grading_speed.py $(BENCH_OPTS)
 
 lint: $(STAMP)  ## ruff on src/, tests/ and the source/ notebooks (CI runs it before the tests)
 	$(BIN)/ruff check src tests source
