@@ -411,3 +411,30 @@ def test_rebuilt_skips_carry_in_the_toy_resnet() -> None:
     description = describe_recorded(model_evidence(_guide_toy_resnet(model_zoo.keras_module())))
     assert checks.check_skip(description, 2).passed
     assert all(skip["carries"] for skip in description["behaviour"]["skips"])
+
+
+def test_workers_share_one_rebuild_service_and_get_the_same_descriptions() -> None:
+    """`make grade`'s workers ask one rebuild service (Keras imported once a run, not once a
+    worker): each worker's connection gets the description a service of its own gives, a
+    worker that leaves does not stop the others, and once the shared service is gone a worker
+    starts a service of its own."""
+    from keras_course.grading import rebuild
+
+    text = model_evidence(_guide_toy_resnet(model_zoo.keras_module()))["json"]
+    expected = rebuild.service().rebuild(text)
+    assert expected["ok"]
+    shared = rebuild.SharedRebuildService()
+    first, second = rebuild.RebuildService(shared.path), rebuild.RebuildService(shared.path)
+    late = rebuild.RebuildService(shared.path)
+    try:
+        assert first.rebuild(text)["description"] == expected["description"]
+        first.stop()
+        assert second.rebuild(text)["description"] == expected["description"]
+        assert first.proc is None and second.proc is None  # neither imported Keras itself
+        shared.stop()
+        assert late.rebuild(text)["description"] == expected["description"]
+        assert late.proc is not None and not late.shared  # a service of its own
+    finally:
+        for client in (first, second, late):
+            client.stop()
+        shared.stop()
