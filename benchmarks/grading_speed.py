@@ -334,6 +334,8 @@ timed(OverwriteCells, "preprocess", "gradebook: restore cells (sanitize)")
 timed(SaveAutoGrades, "preprocess", "gradebook: save grades")
 timed(VerifyEvidence, "preprocess", "out-of-kernel checks")
 timed(NotebookClient, "async_start_new_kernel", "kernel start (launch)")
+from jupyter_client.manager import AsyncKernelManager
+timed(AsyncKernelManager, "shutdown_kernel", "kernel shutdown")
 timed(NotebookClient, "async_start_new_kernel_client", "kernel start (until ready)")
 orig = NotebookClient.async_execute_cell
 async def cell(self, c, i, *a, **k):
