@@ -28,16 +28,9 @@ from pathlib import Path
 
 from .. import messages
 from ..coursedir import gradebook_url
-from .protections import VERIFY_EVIDENCE
+from .protections import VERIFY_EVIDENCE, autograde_steps, load_course_config
 from .record import LOG_DIR, Job, Manifest, Result, db_key, submission_fingerprint
-from .worker import (
-    READY,
-    Settings,
-    _worker_main,
-    autograde_preprocessors,
-    course_config,
-    grade_submission,
-)
+from .worker import READY, Settings, _worker_main, grade_submission
 
 # --------------------------------------------------------------------------------------------
 # The order to grade in, and how many workers
@@ -184,7 +177,7 @@ def _shared_rebuild_service(settings: Settings, workers: int):
     if workers < 2 or settings.grader:
         return None
     try:
-        if VERIFY_EVIDENCE not in autograde_preprocessors(course_config(settings.root)):
+        if VERIFY_EVIDENCE not in autograde_steps(load_course_config(Path(settings.root))):
             return None
         from .rebuild import SharedRebuildService
 

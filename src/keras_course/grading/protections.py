@@ -65,13 +65,18 @@ def _name(entry: Any) -> str:
     return str(entry)
 
 
+def autograde_steps(config: Any) -> list[str]:
+    """The dotted names of the autograde preprocessors a loaded configuration names."""
+    return [_name(p) for p in config.Autograde.get("autograde_preprocessors", [])]
+
+
 def pipeline_problems(config: Any) -> list[str]:
     """What keeps a loaded nbgrader configuration from grading this course safely (empty: none).
 
     `config` is a traitlets `Config` as nbgrader sees it after loading every file.
     """
     autograde = config.Autograde
-    steps = [_name(p) for p in autograde.get("autograde_preprocessors", [])]
+    steps = autograde_steps(config)
     sanitize = [_name(p) for p in autograde.get("sanitize_preprocessors", [])]
     found: list[tuple[str, str]] = []  # (code in messages.PROTECTION_PROBLEMS, the step)
     if REFUSE in steps or REFUSE in sanitize or not steps:

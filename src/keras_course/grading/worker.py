@@ -29,11 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import messages
-from ..coursedir import CONFIG_FILE, nbgrader_env
+from ..coursedir import nbgrader_env
 from .protections import (  # named where they are checked
     FORKING_EXECUTE,
     SANDBOXED_EXECUTE,
     VERIFY_EVIDENCE,
+    autograde_steps,
+    load_course_config,
 )
 from .record import LOG_DIR, Job, Result, submission_fingerprint
 
@@ -49,17 +51,6 @@ class Settings:
     grader: str = ""  # "module:function" grading one Job in place of `grade_submission` (tests)
     rebuild_socket: str = ""  # the run's shared rebuild service (`rebuild.SharedRebuildService`)
 
-
-def course_config(root: Path | str):
-    """The course's `nbgrader_config.py`, loaded as nbgrader loads it."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    return PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
-
-
-def autograde_preprocessors(config) -> list[str]:
-    """The autograde preprocessors a course configuration names."""
-    return [str(p) for p in config.Autograde.get("autograde_preprocessors", [])]
 
 
 # --------------------------------------------------------------------------------------------
@@ -121,8 +112,8 @@ class Grader:
         here = os.getcwd()
         os.chdir(self.root)  # nbgrader reads nbgrader_config.py from the working directory
         try:
-            config = course_config(self.root)
-            preprocessors = autograde_preprocessors(config)
+            config = load_course_config(self.root)
+            preprocessors = autograde_steps(config)
             self.forking = settings.fork and SANDBOXED_EXECUTE in preprocessors
             if self.forking:
                 self._prestart(config)
